@@ -1,0 +1,1 @@
+"""Jejak: BPOM 2D-barcode serialization engine for packaging lines."""

@@ -1,0 +1,80 @@
+"""The one error hierarchy of Jejak.
+
+Every error Jejak raises on purpose is a `JejakError`. Errors about bad input are
+`ValidationError`s, which are also `ValueError`s, and come in kinds, as python-stdnum does:
+
+>>> issubclass(InvalidChecksum, ValueError)
+True
+
+Messages name the offending value with `{value!r}`, say what was expected, and give a hint:
+
+>>> raise InvalidLength("Invalid batch 'X' * 21: expected 1 to 20 characters, got 21. Hint: ...")
+Traceback (most recent call last):
+...
+jejak.engine.errors.InvalidLength: Invalid batch 'X' * 21: expected 1 to 20 characters, got 21. Hint: ...
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "IncompleteCode",
+    "InvalidChecksum",
+    "InvalidCombination",
+    "InvalidComponent",
+    "InvalidDate",
+    "InvalidFormat",
+    "InvalidLength",
+    "InvalidQuantity",
+    "JejakError",
+    "UnknownApplicationIdentifier",
+    "UnknownNie",
+    "ValidationError",
+]
+
+
+class JejakError(Exception):
+    """Base of every error Jejak raises on purpose."""
+
+
+class ValidationError(JejakError, ValueError):
+    """Input that is not valid: a value, a file line, a command-line argument."""
+
+
+class InvalidFormat(ValidationError):
+    """A value with characters or structure outside what is allowed."""
+
+
+class InvalidLength(ValidationError):
+    """A value that is too short or too long."""
+
+
+class InvalidChecksum(ValidationError):
+    """A value whose check digit does not match its other digits."""
+
+
+class InvalidComponent(ValidationError):
+    """A value with a part that is out of range: a month 13, a day 32, an unknown class letter."""
+
+
+class InvalidDate(InvalidComponent):
+    """A date that does not exist, or lies where the rule does not allow it (an expiry in the past)."""
+
+
+class InvalidQuantity(ValidationError):
+    """A count that is zero, negative, or out of the range a rule allows."""
+
+
+class UnknownApplicationIdentifier(InvalidFormat):
+    """A GS1 Application Identifier that Jejak does not support."""
+
+
+class InvalidCombination(ValidationError):
+    """Element strings that are each valid but may not go together (a duplicate AI, a missing key)."""
+
+
+class IncompleteCode(InvalidCombination):
+    """An element string that lacks an element BPOM requires for its kind of code."""
+
+
+class UnknownNie(ValidationError):
+    """A marketing-authorisation number (NIE) that no product in the master carries."""

@@ -1,0 +1,4 @@
+"""Cameras, verification, rejects, PackML, aggregation stations and the line controller.
+
+Imports `engine` and `printers`.
+"""

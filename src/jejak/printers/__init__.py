@@ -1,0 +1,1 @@
+"""Symbols, labels, printer protocols and the ZeroMQ print-job stream. Imports `engine`."""
