@@ -8,10 +8,10 @@ True
 
 Messages name the offending value with `{value!r}`, say what was expected, and give a hint:
 
->>> raise InvalidLength("Invalid batch 'X' * 21: expected 1 to 20 characters, got 21. Hint: ...")
+>>> raise InvalidLength("Invalid batch 'ABC': expected 4 to 20 characters, got 3. Hint: ...")
 Traceback (most recent call last):
 ...
-jejak.engine.errors.InvalidLength: Invalid batch 'X' * 21: expected 1 to 20 characters, got 21. Hint: ...
+jejak.engine.errors.InvalidLength: Invalid batch 'ABC': expected 4 to 20 characters, got 3. Hint: ...
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class InvalidComponent(ValidationError):
 
 
 class InvalidDate(InvalidComponent):
-    """A date that does not exist, or lies where the rule does not allow it (an expiry in the past)."""
+    """A date that does not exist, or lies where a rule does not allow it (an expiry in the past)."""
 
 
 class InvalidQuantity(ValidationError):
@@ -69,7 +69,7 @@ class UnknownApplicationIdentifier(InvalidFormat):
 
 
 class InvalidCombination(ValidationError):
-    """Element strings that are each valid but may not go together (a duplicate AI, a missing key)."""
+    """Elements that are each valid but may not go together (a repeated AI, a missing key)."""
 
 
 class IncompleteCode(InvalidCombination):

@@ -20,7 +20,7 @@ unless it is last. The *HRI* form is what people read: ``(01)…(10)…``.
 
 >>> code = ElementString.authentication(
 ...     key=Element.parse(AI.GTIN, "09506000134352"), batch="ABC123",
-...     expiry=Gs1Date.parse("261231", AI.EXPIRY), serial="X7Y8Z9")
+...     expiry=Gs1Date.parse("261231"), serial="X7Y8Z9")
 >>> code.hri
 '(01)09506000134352(10)ABC123(17)261231(21)X7Y8Z9'
 >>> code.raw
@@ -34,13 +34,14 @@ reports a lost FNC1 (``]d1`` or ``]Q1`` on a code meant to be GS1).
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from jejak.engine._text import describe
+from jejak.engine.check_digit import gs1_check_digit
 from jejak.engine.errors import (
     IncompleteCode,
     InvalidChecksum,
@@ -49,8 +50,8 @@ from jejak.engine.errors import (
     InvalidFormat,
     InvalidLength,
     UnknownApplicationIdentifier,
-    ValidationError,
 )
+from jejak.engine.gs1_date import Gs1Date
 
 __all__ = [
     "AI",
@@ -58,12 +59,7 @@ __all__ = [
     "CodeKind",
     "Element",
     "ElementString",
-    "Gs1Date",
-    "Read",
-    "Symbology",
-    "gs1_check_digit",
     "is_cset82",
-    "parse_read",
 ]
 
 GS = "\x1d"
@@ -85,20 +81,6 @@ def is_cset82(value: str) -> bool:
     (True, False, False)
     """
     return _CSET82.fullmatch(value) is not None
-
-
-def gs1_check_digit(digits: str) -> int:
-    """Return the GS1 mod-10 check digit for `digits` (the payload without its check digit).
-
-    Weights 3 and 1 alternate from the rightmost payload digit.
-
-    >>> gs1_check_digit("0950600013435")
-    2
-    """
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        total += (ord(char) - 48) * (3 if position % 2 == 0 else 1)
-    return (10 - total % 10) % 10
 
 
 class AI(StrEnum):
@@ -156,111 +138,13 @@ _CHARSET_PATTERNS = {_Charset.DIGITS: _DIGITS, _Charset.CSET82: _CSET82, _Charse
 _ORDER = (AI.SSCC, AI.NIE, AI.GTIN, AI.BATCH, AI.EXPIRY, AI.SERIAL, AI.NIE_VALIDITY)
 
 
-def _describe(value: object) -> str:
-    """`repr` of a value, cut short so that junk input cannot flood a message."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:40]}…{text[-12:]} ({len(text)} chars)"
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Gs1Date:
-    """A GS1 date, YYMMDD. `day` 0 means "the last day of the month" where the AI allows it.
-
-    The century follows the GS1 General Specifications (7.12): a YY more than 50 years ahead of the
-    reference year belongs to the previous century, one 50 or more years behind to the next.
-
-    >>> Gs1Date.parse("270200", AI.EXPIRY, today=dt.date(2026, 11, 25))
-    Gs1Date(year=2027, month=2, day=0)
-    >>> Gs1Date.parse("270200", AI.EXPIRY).as_date()
-    datetime.date(2027, 2, 28)
-    """
-
-    year: int
-    month: int
-    day: int
-
-    @classmethod
-    def parse(cls, value: object, ai: AI = AI.EXPIRY, *, today: dt.date | None = None) -> Gs1Date:
-        """Parse a YYMMDD string for the date AI `ai` (17 or 91)."""
-        rule = ai.rule
-        text = _checked_text(value, ai)
-        yy, month, day = int(text[0:2]), int(text[2:4]), int(text[4:6])
-        reference = (today or dt.date.today()).year
-        year = reference - reference % 100 + yy
-        if year - reference > 50:
-            year -= 100
-        elif year - reference < -49:
-            year += 100
-        return cls._checked(year, month, day, ai=ai, value=value, allow_day_zero=rule.day_zero)
-
-    @classmethod
-    def from_date(cls, value: dt.date) -> Gs1Date:
-        """The GS1 date of a calendar date (day never 0)."""
-        return cls(value.year, value.month, value.day)
-
-    @classmethod
-    def parse_iso(cls, value: object, *, what: str = "date") -> Gs1Date:
-        """Parse ``YYYY-MM-DD`` (as typed on a command line or in a report)."""
-        text = value if isinstance(value, str) else None
-        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text or "", re.ASCII)
-        if match is None:
-            raise InvalidFormat(
-                f"Invalid {what} {_describe(value)}: expected YYYY-MM-DD, e.g. '2027-06-30'. "
-                "Hint: write the year with four digits and pad month and day with zeros."
-            )
-        year, month, day = (int(part) for part in match.groups())
-        if not 2000 <= year <= 2099:
-            raise InvalidDate(
-                f"Invalid {what} {value!r}: expected a year from 2000 to 2099, got {year}. "
-                "Hint: GS1 dates carry two-digit years; check the year."
-            )
-        return cls._checked(year, month, day, ai=None, value=value, allow_day_zero=False)
-
-    @classmethod
-    def _checked(
-        cls, year: int, month: int, day: int, *, ai: AI | None, value: object,
-        allow_day_zero: bool,
-    ) -> Gs1Date:  # fmt: skip
-        what = ai.rule.title if ai else "date"
-        label = f"({ai.value}) " if ai else ""
-        if not 1 <= month <= 12:
-            raise InvalidDate(
-                f"Invalid {label}{what} {value!r}: expected a month 01 to 12, got {month:02d}. "
-                "Hint: dates are YYMMDD in a code, YYYY-MM-DD on the command line."
-            )
-        last = calendar.monthrange(year, month)[1]
-        if day == 0 and allow_day_zero:
-            return cls(year, month, 0)
-        if not 1 <= day <= last:
-            allowed = "00 (end of month) or " if allow_day_zero else ""
-            raise InvalidDate(
-                f"Invalid {label}{what} {value!r}: expected a day {allowed}01 to {last:02d} for "
-                f"{year}-{month:02d}, got {day:02d}. Hint: check the date on the batch record."
-            )
-        return cls(year, month, day)
-
-    @property
-    def yymmdd(self) -> str:
-        """The six digits carried in a code."""
-        return f"{self.year % 100:02d}{self.month:02d}{self.day:02d}"
-
-    def as_date(self) -> dt.date:
-        """The calendar date; day 0 is the last day of its month."""
-        day = self.day or calendar.monthrange(self.year, self.month)[1]
-        return dt.date(self.year, self.month, day)
-
-    def isoformat(self) -> str:
-        """``yyyy-mm-dd``, the form BPOM reports use."""
-        return self.as_date().isoformat()
-
-
 def _checked_text(value: object, ai: AI) -> str:
     """Check a field's characters and length against its AI rule; return it unchanged."""
     rule = ai.rule
     label = f"({ai.value}) {rule.title}"
     if not isinstance(value, str):
         raise InvalidFormat(
-            f"Invalid {label} {_describe(value)}: expected text, got {type(value).__name__}. "
+            f"Invalid {label} {describe(value)}: expected text, got {type(value).__name__}. "
             f"Hint: pass the {rule.title} as a string, e.g. {rule.example!r}."
         )
     if len(value) > _MAX_INPUT or not rule.min_length <= len(value) <= rule.max_length:
@@ -270,13 +154,13 @@ def _checked_text(value: object, ai: AI) -> str:
             else f"{rule.min_length} to {rule.max_length}"
         )
         raise InvalidLength(
-            f"Invalid {label} {_describe(value)}: expected {expected} characters, got "
+            f"Invalid {label} {describe(value)}: expected {expected} characters, got "
             f"{len(value)}. Hint: e.g. {rule.example!r}."
         )
     if _CHARSET_PATTERNS[rule.charset].fullmatch(value) is None:
         bad = next(c for c in value if _CHARSET_PATTERNS[rule.charset].fullmatch(c) is None)
         raise InvalidFormat(
-            f"Invalid {label} {_describe(value)}: expected only {rule.charset.value}, found "
+            f"Invalid {label} {describe(value)}: expected only {rule.charset.value}, found "
             f"{bad!r}. Hint: remove spaces and other characters a GS1 symbol cannot carry."
         )
     return value
@@ -310,13 +194,18 @@ class Element:
                     "product master; a single wrong digit changes the check digit."
                 )
         if rule.date:
-            Gs1Date.parse(text, ai, today=today)
+            Gs1Date.parse(
+                text, what=f"({ai.value}) {rule.title}", allow_day_zero=rule.day_zero, today=today
+            )
         return cls(ai, text)
 
     @property
     def date(self) -> Gs1Date | None:
         """The date of a date AI (17, 91), else None."""
-        return Gs1Date.parse(self.value, self.ai) if self.ai.rule.date else None
+        rule = self.ai.rule
+        if not rule.date:
+            return None
+        return Gs1Date.parse(self.value, what=rule.title, allow_day_zero=rule.day_zero)
 
     @property
     def hri(self) -> str:
@@ -330,7 +219,7 @@ def _parse_ai(ai: object) -> AI:
         return _AI_BY_CODE[ai]
     supported = ", ".join(a.value for a in AI)
     raise UnknownApplicationIdentifier(
-        f"Unsupported GS1 Application Identifier {_describe(ai)}: expected one of "
+        f"Unsupported GS1 Application Identifier {describe(ai)}: expected one of "
         f"{supported}. Hint: BPOM codes use (01) or (90), (10), (17), (21); "
         "identification codes (90), (91); logistic units (00)."
     )
@@ -404,12 +293,12 @@ class ElementString:
         """Parse a raw (FNC1/GS) or HRI (``(01)…``) element string without a symbology prefix."""
         if not isinstance(data, str):
             raise InvalidFormat(
-                f"Invalid element string {_describe(data)}: expected text, got "
+                f"Invalid element string {describe(data)}: expected text, got "
                 f"{type(data).__name__}. Hint: pass the scanned data as a string."
             )
         if len(data) > _MAX_INPUT:
             raise InvalidLength(
-                f"Invalid element string {_describe(data)}: expected at most {_MAX_INPUT} "
+                f"Invalid element string {describe(data)}: expected at most {_MAX_INPUT} "
                 f"characters, got {len(data)}. Hint: pass one code at a time."
             )
         if data.startswith("("):
@@ -421,7 +310,7 @@ class ElementString:
         parts = re.findall(r"\(([0-9]{2,4})\)([^()]*)", data, re.ASCII)
         if "".join(f"({ai}){value}" for ai, value in parts) != data:
             raise InvalidFormat(
-                f"Invalid HRI element string {_describe(data)}: expected (AI)value pairs such "
+                f"Invalid HRI element string {describe(data)}: expected (AI)value pairs such "
                 "as '(01)09506000134352(10)ABC123'. Hint: a value cannot contain '(' or ')' in "
                 "the HRI form; pass the raw form instead."
             )
@@ -441,7 +330,7 @@ class ElementString:
                 if end > len(data) or GS in data[start:end]:
                     raise InvalidLength(
                         f"Invalid ({ai.value}) {rule.title} {data[start:end]!r} in raw data "
-                        f"{_describe(data)}: expected exactly {rule.max_length} characters. "
+                        f"{describe(data)}: expected exactly {rule.max_length} characters. "
                         "Hint: the data was cut short or misread; scan it again."
                     )
                 following = end + 1 if data[end : end + 1] == GS else end
@@ -502,73 +391,3 @@ class ElementString:
             key = () if present & {AI.GTIN, AI.NIE} else (AI.GTIN,)
             wanted = (*key, AI.BATCH, AI.EXPIRY, AI.SERIAL)
         return tuple(ai for ai in wanted if ai not in present)
-
-
-class Symbology(StrEnum):
-    """Symbology identifiers (ISO/IEC 15424) a reader prefixes to its data."""
-
-    GS1_DATAMATRIX = "]d2"
-    DATAMATRIX = "]d1"  # ECC 200 without FNC1 in first position
-    GS1_QR = "]Q3"
-    QR = "]Q1"  # QR model 2 without FNC1
-    GS1_128 = "]C1"
-
-    @property
-    def is_gs1(self) -> bool:
-        return self in (Symbology.GS1_DATAMATRIX, Symbology.GS1_QR, Symbology.GS1_128)
-
-
-@dataclass(frozen=True, slots=True)
-class Read:
-    """A parsed reader result: the element string, how it was carried, and what looked wrong."""
-
-    code: ElementString
-    symbology: Symbology | None
-    warnings: tuple[str, ...]
-
-
-def parse_read(data: object, *, today: dt.date | None = None) -> Read:
-    """Parse what a reader or a person sends: raw with GS (or ``<GS>``), HRI, with or without a
-    symbology identifier.
-
-    >>> read = parse_read("]d1010950600013435217261231")
-    >>> read.symbology, read.warnings[0][:40]
-    (<Symbology.DATAMATRIX: ']d1'>, 'FNC1 lost: read as ]d1 (Data Matrix with')
-    """
-    if not isinstance(data, str):
-        raise InvalidFormat(
-            f"Invalid read {_describe(data)}: expected text, got {type(data).__name__}. "
-            "Hint: decode the reader's bytes as ASCII first."
-        )
-    symbology: Symbology | None = None
-    body = data
-    if data.startswith("]"):
-        prefix = data[:3]
-        try:
-            symbology = Symbology(prefix)
-        except ValueError:
-            known = ", ".join(s.value for s in Symbology)
-            raise InvalidFormat(
-                f"Unsupported symbology identifier {prefix!r} in {_describe(data)}: expected one "
-                f"of {known}. Hint: configure the reader for Data Matrix, QR or GS1-128."
-            ) from None
-        body = data[3:]
-    warnings: list[str] = []
-    if symbology is not None and not symbology.is_gs1:
-        name = "Data Matrix" if symbology is Symbology.DATAMATRIX else "QR"
-        warnings.append(
-            f"FNC1 lost: read as {symbology.value} ({name} without FNC1), not GS1. The printed "
-            "symbol is defective unless it is a plain BPOM-issued QR code."
-        )
-    try:
-        code = ElementString.parse(body, today=today)
-    except ValidationError as error:
-        if symbology is not None:
-            raise type(error)(f"{error} (read as {symbology.value})") from error
-        raise
-    if code.kind is CodeKind.INCOMPLETE:
-        need = ", ".join(f"({ai.value}) {ai.rule.title}" for ai in code.missing())
-        found = "".join(f"({e.ai.value})" for e in code.elements)
-        detail = f"missing {need}" if need else f"unexpected combination {found}"
-        warnings.append(f"Not a complete BPOM code: {detail}.")
-    return Read(code, symbology, tuple(warnings))
