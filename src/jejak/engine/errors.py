@@ -8,10 +8,10 @@ True
 
 Messages name the offending value with `{value!r}`, say what was expected, and give a hint:
 
->>> raise InvalidLength("Invalid batch 'ABC': expected 4 to 20 characters, got 3. Hint: ...")
+>>> raise InvalidLength("Invalid batch 'ABC': expected 4 to 20 chars, got 3. Hint: ...")
 Traceback (most recent call last):
 ...
-jejak.engine.errors.InvalidLength: Invalid batch 'ABC': expected 4 to 20 characters, got 3. Hint: ...
+jejak.engine.errors.InvalidLength: Invalid batch 'ABC': expected 4 to 20 chars, got 3. Hint: ...
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class InvalidComponent(ValidationError):
 
 
 class InvalidDate(InvalidComponent):
-    """A date that does not exist, or lies where a rule does not allow it (an expiry in the past)."""
+    """A date that does not exist, or breaks a rule (an expiry in the past)."""
 
 
 class InvalidQuantity(ValidationError):
