@@ -63,15 +63,15 @@ class WorkingDays:
         )
 
     def count(self, start: dt.date, end: dt.date) -> int:
-        """Working days after `start` up to and including `end` (negative when `end` is earlier)."""
-        if end < start:
-            return -self.count(end, start)
-        if (end - start).days > _MAX_SPAN:
+        """How many working days `add` steps from `start` to reach `end`: those after `start` up
+        to and including `end`, or minus those from `end` up to but excluding `start`."""
+        if abs((end - start).days) > _MAX_SPAN:
             raise InvalidQuantity(
                 f"Invalid span {start.isoformat()}..{end.isoformat()}: expected under "
                 f"{_MAX_SPAN} calendar days. Hint: check the years of both dates."
             )
-        return sum(
-            self.is_working_day(start + dt.timedelta(days=offset))
-            for offset in range(1, (end - start).days + 1)
-        )
+        if end >= start:
+            days = (start + dt.timedelta(days=n) for n in range(1, (end - start).days + 1))
+            return sum(map(self.is_working_day, days))
+        days = (end + dt.timedelta(days=n) for n in range((start - end).days))
+        return -sum(map(self.is_working_day, days))
