@@ -474,4 +474,3 @@ def test_unknown_override() -> None:
     )
     with pytest.raises(InvalidComponent, match=f"^{re.escape(message)}$"):
         required_method(OTC, "serialized", "x")  # type: ignore[arg-type]
-
