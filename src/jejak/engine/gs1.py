@@ -74,13 +74,13 @@ _ALNUM = re.compile(r"[0-9A-Za-z]+", re.ASCII)
 _MAX_INPUT = 512  # No GS1 symbol that Jejak prints carries more; longer input is junk.
 
 
-def is_cset82(value: str) -> bool:
-    """Tell whether `value` is non-empty and only uses GS1 character set 82.
+def is_cset82(value: object) -> bool:
+    """Tell whether `value` is a non-empty string of GS1 character set 82 only. Never raises.
 
-    >>> is_cset82("AB-12/3"), is_cset82("AB 12"), is_cset82("ÄB")
-    (True, False, False)
+    >>> is_cset82("AB-12/3"), is_cset82("AB 12"), is_cset82("ÄB"), is_cset82(None)
+    (True, False, False, False)
     """
-    return _CSET82.fullmatch(value) is not None
+    return isinstance(value, str) and _CSET82.fullmatch(value) is not None
 
 
 class AI(StrEnum):
@@ -162,6 +162,12 @@ def _checked_text(value: object, ai: AI) -> str:
         raise InvalidFormat(
             f"Invalid {label} {describe(value)}: expected only {rule.charset.value}, found "
             f"{bad!r}. Hint: remove spaces and other characters a GS1 symbol cannot carry."
+        )
+    if GS_ESCAPE in value:
+        raise InvalidFormat(
+            f"Invalid {label} {describe(value)}: expected no {GS_ESCAPE!r} inside a value. "
+            f"Hint: {GS_ESCAPE!r} is read as the group separator escape, so such a value could "
+            "not be told apart from two fields; choose another value."
         )
     return value
 
@@ -303,7 +309,9 @@ class ElementString:
             )
         if data.startswith("("):
             return cls._parse_hri(data, today)
-        return cls._parse_raw(data.replace(GS_ESCAPE, GS), today)
+        if GS not in data:  # typed by a person: <GS> stands for the separator
+            data = data.replace(GS_ESCAPE, GS)
+        return cls._parse_raw(data, today)
 
     @classmethod
     def _parse_hri(cls, data: str, today: dt.date | None) -> ElementString:
