@@ -331,7 +331,7 @@ def test_escape_is_expanded_only_in_data_without_a_real_gs() -> None:
     typed = "010950600013435210ABC<GS>21S"
     assert ElementString.parse(typed, today=TODAY).get(AI.SERIAL) == "S"
     with pytest.raises(InvalidFormat, match=re.escape("expected no '<GS>' inside a value")):
-        ElementString.parse("010950600013435210A<GS>B\x1d21S".replace("\\x1d", GS))
+        ElementString.parse(f"010950600013435210A<GS>B{GS}21S")
 
 
 JUNK: list[object] = [

@@ -16,7 +16,10 @@ jejak.engine.errors.InvalidLength: Invalid batch 'ABC': expected 4 to 20 chars, 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
+    "IllegalTransition",
     "IncompleteCode",
     "InvalidChecksum",
     "InvalidCombination",
@@ -26,6 +29,8 @@ __all__ = [
     "InvalidLength",
     "InvalidQuantity",
     "JejakError",
+    "StoreCorrupted",
+    "StoreError",
     "UnknownApplicationIdentifier",
     "UnknownNie",
     "ValidationError",
@@ -78,3 +83,40 @@ class IncompleteCode(InvalidCombination):
 
 class UnknownNie(ValidationError):
     """A marketing-authorisation number (NIE) that no product in the master carries."""
+
+
+class IllegalTransition(JejakError):
+    """A code-state change the lifecycle table does not allow; nothing is changed."""
+
+    def __init__(
+        self, code: str, current: object, target: object, allowed: Iterable[object]
+    ) -> None:
+        self.code, self.current, self.target = code, current, target
+        names = ", ".join(sorted(getattr(s, "label", str(s)) for s in allowed)) or "none (final)"
+        super().__init__(
+            f"Illegal transition for code {code!r}: from {getattr(current, 'label', current)} to "
+            f"{getattr(target, 'label', target)}. Expected one of: {names}. Hint: a code that "
+            "may have been printed is never issued again."
+        )
+
+    @staticmethod
+    def invalid_state(value: object, names: str) -> InvalidFormat:
+        return InvalidFormat(
+            f"Invalid code state {value!r}: expected one of {names}. Hint: use the OPEN-SCS "
+            "name, e.g. 'Commissioned'."
+        )
+
+    @staticmethod
+    def invalid_level(value: object) -> InvalidFormat:
+        return InvalidFormat(
+            f"Invalid level {value!r}: expected 'primary', 'secondary' or 'tertiary'. "
+            "Hint: primary is the pack, secondary the case, tertiary the pallet."
+        )
+
+
+class StoreError(JejakError):
+    """The store refuses an operation: a duplicate batch, a closed batch, an unbalanced close."""
+
+
+class StoreCorrupted(StoreError):
+    """The store's contents contradict themselves: a broken audit chain, unbalanced counts."""
