@@ -1,0 +1,54 @@
+"""Stream a batch's codes as text lines, fast: one numpy pass per page of 64 Ki codes.
+
+Self-issued serials are formatted in bulk by the numba permutation; each line is the constant
+part of the element string (its (21) comes last in both the raw and the HRI form), the serial
+and a newline, assembled as one byte matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from jejak.engine import _lmdb_layout as layout
+from jejak.engine.batch_record import CodeForm, CodeSource
+from jejak.engine.codes import CodeState, Level
+from jejak.engine.store import Store
+
+__all__ = ["iter_code_lines"]
+
+
+def iter_code_lines(
+    store: Store, batch: str, level: Level, *, state: CodeState | None = None,
+    form: CodeForm = CodeForm.HRI,
+) -> Iterator[bytes]:  # fmt: skip
+    """Blocks of newline-terminated codes of one level, in index order, optionally one state."""
+    with store.read() as txn:
+        record = store.batch(batch, txn)
+        states = store.states(txn, record, level)
+        allocation = record.level(level)
+        prefix = np.frombuffer(record.line_prefix(form), dtype=np.uint8)
+        if allocation.source is CodeSource.BPOM:
+            serials = store.imported_serials(txn, record, level)
+            head = prefix.tobytes()
+            for start in range(0, len(serials), layout.CHUNK):
+                page = range(start, min(start + layout.CHUNK, len(serials)))
+                yield b"".join(
+                    head + serials[i] + b"\n" for i in page if state is None or states[i] == state
+                )
+            return
+    permutation = store.permutation(record)
+    base = allocation.start or 0
+    width = prefix.shape[0] + record.serial_format.length + 1 if record.serial_format else 0
+    for start in range(0, allocation.count, layout.CHUNK):
+        index = np.arange(start, min(start + layout.CHUNK, allocation.count), dtype=np.uint64)
+        if state is not None:
+            index = index[states[start : start + index.shape[0]] == state]
+        if not index.size:
+            continue
+        lines = np.empty((index.shape[0], width), dtype=np.uint8)
+        lines[:, : prefix.shape[0]] = prefix
+        lines[:, prefix.shape[0] : -1] = permutation.format(index + np.uint64(base))
+        lines[:, -1] = ord("\n")
+        yield lines.tobytes()
