@@ -1,17 +1,25 @@
-"""`jejak batch ...`: code requests for a batch (Art. 7-10, annex F).
+"""`jejak batch ...`: plan, open, show and close batches (Art. 7-10, annex F).
 
-`jejak batch plan` checks a request and prints the counts and deadlines. The store-backed
-`batch open / show / close` commands build on the same arguments.
+`batch plan` checks a code request and prints its counts and deadlines; `batch open` does the same
+checks, then allocates (or imports) the codes of every level in the store; `batch show` counts
+codes by level and state; `batch close` reconciles and closes.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jejak.cli._output import print_json, print_warnings
+from jejak.cli._store import actor, add_store_arguments, open_store
 from jejak.engine.batch import CodeRequest, RequestSchedule
+from jejak.engine.batch_record import BatchRecord
+from jejak.engine.codes import CodeState, Level
+from jejak.engine.errors import InvalidQuantity
+from jejak.engine.gs1 import AI, Element
 from jejak.engine.gs1_date import Gs1Date
+from jejak.engine.issued_codes import parse_issued_codes
+from jejak.engine.serials import SerialAlphabet, SerialFormat
 from jejak.engine.working_days import WorkingDays
 
 if TYPE_CHECKING:
@@ -34,6 +42,46 @@ def register(commands: Commands) -> None:
     )
     plan.add_argument("--json", action="store_true", help="print JSON")
     plan.set_defaults(handler=_plan)
+
+    opening = actions.add_parser(
+        "open",
+        help="open a batch and allocate (or import) its codes",
+        description="Open a batch of a product in the master: allocate unique, unguessable "
+        "serials for its primary, secondary and tertiary codes (with an overage for rejects), or "
+        "import the primary codes BPOM issued (--codes-from).",
+    )
+    add_request_arguments(opening)
+    opening.add_argument("--overage", default="0", metavar="PCT", help="extra codes, percent")
+    opening.add_argument("--codes-from", metavar="FILE", help="BPOM-issued primary codes")
+    opening.add_argument(
+        "--serial-alphabet",
+        default=SerialAlphabet.UPPER_NO_LOOKALIKES.value,
+        choices=[a.value for a in SerialAlphabet],
+        help="characters of self-issued serials (default: %(default)s)",
+    )
+    opening.add_argument(
+        "--serial-length", default=12, type=int, help="serial length, 6-20 (default: 12)"
+    )
+    opening.add_argument("--json", action="store_true", help="print JSON (as batch show)")
+    add_store_arguments(opening)
+    opening.set_defaults(handler=_open)
+
+    show = actions.add_parser("show", help="count a batch's codes by level and state")
+    show.add_argument("batch", metavar="BATCH")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    add_store_arguments(show)
+    show.set_defaults(handler=_show)
+
+    close = actions.add_parser(
+        "close",
+        help="reconcile and close a batch",
+        description="Check that every code is accounted for; void unused codes (SNInvalid, never "
+        "reissued) and scrap codes whose print was never confirmed (LabelScrapped); close.",
+    )
+    close.add_argument("batch", metavar="BATCH")
+    close.add_argument("--json", action="store_true", help="print JSON")
+    add_store_arguments(close)
+    close.set_defaults(handler=_close)
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +111,101 @@ def request_from(args: argparse.Namespace) -> CodeRequest:
         if requested_on is None
         else Gs1Date.parse_iso(requested_on, what="request date (--requested-on)").as_date(),
     )
+
+
+def _parse_overage(value: str) -> float:
+    try:
+        overage = float(value)
+    except ValueError:
+        overage = -1.0
+    if not 0 <= overage <= 100:
+        raise InvalidQuantity(
+            f"Invalid overage {value!r}: expected a percentage from 0 to 100. Hint: 2 to 5 "
+            "percent covers the usual rejects."
+        )
+    return overage
+
+
+def _open(args: argparse.Namespace) -> int:
+    request = request_from(args)
+    fmt = SerialFormat.parse(alphabet=args.serial_alphabet, length=args.serial_length)
+    overage = _parse_overage(args.overage)
+    with open_store(args) as store:
+        product = store.product(request.nie.value)
+        imported = None
+        if args.codes_from is not None:
+            gtin = request.gtin or product.gtin
+            key = Element.parse(AI.GTIN, gtin) if gtin else Element.parse(AI.NIE, product.nie.value)
+            with open(args.codes_from, encoding="utf-8-sig") as handle:  # noqa: PTH123
+                text = handle.read()
+            imported = parse_issued_codes(
+                text, key=key, batch=request.batch, expiry=request.expiry, source=args.codes_from
+            )
+        record = store.open_batch(
+            request, serial_format=fmt, overage_pct=overage, imported=imported, actor=actor(args)
+        )
+        summary = batch_summary(store.counts(record.batch), record)
+    if imported is not None and request.production_start is not None:
+        # Art. 9-10 concern codes requested from BPOM; a late request still opens, with a warning.
+        print_warnings(request.schedule(WorkingDays()).warnings)
+    if args.json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def batch_summary(counts: dict[Level, dict[CodeState, int]], record: BatchRecord) -> dict[str, Any]:
+    return {
+        "batch": record.batch,
+        "nie": record.nie,
+        "gtin": record.key.value if record.key.ai is AI.GTIN else None,
+        "expiry": record.expiry.isoformat(),
+        "status": record.status.value,
+        "levels": {
+            a.level.name.lower(): {
+                "allocated": a.count,
+                "source": a.source.value,
+                "states": {s.label: n for s, n in counts.get(a.level, {}).items()},
+            }
+            for a in record.levels
+        },
+    }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    print(f"batch {summary['batch']}  NIE {summary['nie']}  GTIN {summary['gtin'] or '-'}  "
+          f"expiry {summary['expiry']}  {summary['status']}")  # fmt: skip
+    for name, level in summary["levels"].items():
+        states = ", ".join(f"{label} {n:,}" for label, n in level["states"].items())
+        print(f"  {name:<10}{level['allocated']:>12,}  {level['source']:<5} {states}")
+
+
+def _show(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        record = store.batch(args.batch)
+        summary = batch_summary(store.counts(args.batch), record)
+    if args.json:
+        print_json(summary)
+    else:
+        _print_summary(summary)
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    with open_store(args) as store:
+        report = store.close_batch(args.batch, actor=actor(args))
+    if args.json:
+        print_json(report)
+        return 0
+    print(f"batch {report['batch']} closed")
+    for name, level in report["levels"].items():
+        after = ", ".join(f"{label} {n:,}" for label, n in level["after"].items())
+        print(
+            f"  {name:<10}{level['allocated']:>12,}  voided {level['voided']:,}, scrapped "
+            f"{level['scrapped']:,} -> {after}"
+        )
+    return 0
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from jejak.cli import code_store
 from jejak.cli._output import print_json, print_warnings
 from jejak.engine.errors import IncompleteCode, InvalidCombination
 from jejak.engine.gs1 import AI, GS, GS_ESCAPE, Element, ElementString
@@ -50,6 +51,7 @@ def register(commands: Commands) -> None:
     parse.add_argument("data", metavar="DATA")
     parse.add_argument("--json", action="store_true", help="print JSON")
     parse.set_defaults(handler=_parse)
+    code_store.register_actions(actions)
 
 
 def _build(args: argparse.Namespace) -> int:

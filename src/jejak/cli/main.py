@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from jejak.cli import batch, codes, demo, nie
+from jejak.cli import audit, batch, codes, demo, nie, product
 from jejak.cli._output import Handler
 from jejak.engine.errors import JejakError, ValidationError
 
@@ -27,7 +27,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('jejak')}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for group in (codes, nie, batch, demo):
+    for group in (codes, nie, product, batch, audit, demo):
         group.register(commands)
     return parser
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "Duplicate",
     "IllegalTransition",
     "IncompleteCode",
     "InvalidChecksum",
@@ -79,6 +80,10 @@ class InvalidCombination(ValidationError):
 
 class IncompleteCode(InvalidCombination):
     """An element string that lacks an element BPOM requires for its kind of code."""
+
+
+class Duplicate(InvalidCombination):
+    """A value that must be unique and is already taken: a batch number, an NIE, a code."""
 
 
 class UnknownNie(ValidationError):

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,13 @@ from jejak.engine.batch_record import (
     scope_of,
 )
 from jejak.engine.codes import CLOSE_RESOLUTION, TRANSITIONS, CodeState, Level, allowed_mask
-from jejak.engine.errors import IllegalTransition, InvalidQuantity, StoreError, UnknownNie
+from jejak.engine.errors import (
+    Duplicate,
+    IllegalTransition,
+    InvalidQuantity,
+    StoreError,
+    UnknownNie,
+)
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.product import Product
 from jejak.engine.ranges import LocalRangeSource, RangeSource
@@ -121,7 +127,7 @@ class Store:
         key = product.nie.value.encode()
         with self.write() as txn:
             if txn.get(key, db=self.db["products"]) is not None:
-                raise StoreError(
+                raise Duplicate(
                     f"Product with NIE {product.nie.value!r} already exists. Hint: list products "
                     "with `jejak product list`; an NIE is registered once."
                 )
@@ -215,7 +221,7 @@ class Store:
             counts[Level.PRIMARY] = len(imported)
         with self.write() as txn:
             if txn.get(request.batch.encode(), db=self.db["batches"]) is not None:
-                raise StoreError(
+                raise Duplicate(
                     f"Batch {request.batch!r} already exists. Hint: batch numbers are unique in "
                     "a store; see it with `jejak batch show`."
                 )
@@ -299,12 +305,46 @@ class Store:
             if not txn.put(layout.issued_key(scope, serial),
                            layout.issued_list_key(batch_id, level, index),
                            db=self.db["issued"], overwrite=False):  # fmt: skip
-                raise StoreError(
+                raise Duplicate(
                     f"Duplicate code {serial.decode()!r}: already issued in scope "
                     f"{scope.decode()!r}. Hint: BPOM issues each code once; check the file."
                 )
             txn.put(layout.issued_list_key(batch_id, level, index), serial,
                     db=self.db["issued_list"])  # fmt: skip
+
+    def import_codes(
+        self, batch: str, level: Level, serials: Sequence[bytes], *, actor: str
+    ) -> BatchRecord:
+        """Append BPOM-issued codes to an open batch's level (a level that holds imported codes,
+        or an empty one); all or nothing."""
+        with self.write() as txn:
+            record = self.batch(batch, txn)
+            allocation = record.level(level)
+            if record.status is not BatchStatus.OPEN:
+                raise StoreError(f"Batch {batch!r} is closed. Hint: a closed batch never changes.")
+            if allocation.source is not CodeSource.BPOM and allocation.count:
+                raise StoreError(
+                    f"Batch {batch!r} has self-issued {level.name.lower()} codes: expected a "
+                    "level that holds BPOM-issued codes. Hint: open the batch with --codes-from "
+                    "to use BPOM's codes; one level never mixes both."
+                )
+            first = allocation.count
+            self.store_imported(txn, record.scope, record.batch_id, level, serials, first=first)
+            states = self.states(txn, record, level)
+            grown = np.concatenate([states, np.full(len(serials), CodeState.ALLOCATED, np.uint8)])
+            self._write_states(txn, record.batch_id, level, grown)
+            levels = tuple(
+                LevelAllocation(a.level, a.count + len(serials), CodeSource.BPOM)
+                if a.level is level else a
+                for a in record.levels
+            )  # fmt: skip
+            record = replace(record, levels=levels)
+            txn.put(batch.encode(), record.to_json(), db=self.db["batches"])
+            self._event(txn, actor, "codes.import", {
+                "batch": batch, "level": level.name.lower(), "first": first,
+                "count": len(serials),
+            }, payload=b"\n".join(serials))  # fmt: skip
+        return record
 
     def batch(self, batch: str, txn: Any = None) -> BatchRecord:
         if txn is None:
