@@ -21,12 +21,13 @@ from numba import njit, prange, uint64
 
 from jejak.engine._siphash import siphash24_words
 
-__all__ = ["ROUNDS", "counter_of", "format_many", "key_params"]
+__all__ = ["MOD_V", "ROUNDS", "decrypt_halves", "format_many", "key_params"]
 
 ROUNDS = 10
 U64 = Any  # a numba uint64 scalar
 # Layout of the parameter vector every kernel takes.
 _K0, _K1, _TWEAK, _MOD_U, _MOD_V, _U, _V, _RADIX = range(8)
+MOD_V = _MOD_V
 
 
 def key_params(k0: int, k1: int, tweak: int, radix: int, numerals: int) -> npt.NDArray[np.uint64]:
@@ -87,8 +88,9 @@ def format_many(
 
 
 @njit(cache=True)
-def counter_of(numerals: npt.NDArray[np.uint64], p: npt.NDArray[np.uint64]) -> U64:
-    """The counter whose permuted numerals (alphabet indices, most significant first) these are."""
+def decrypt_halves(numerals: npt.NDArray[np.uint64], p: npt.NDArray[np.uint64]) -> tuple[U64, U64]:
+    """The counter's halves ``(c // r**v, c % r**v)`` for permuted numerals (alphabet indices,
+    most significant first); the caller joins them, since ``c`` may not fit in 64 bits."""
     radix = p[_RADIX]
     u = np.int64(p[_U])
     a = uint64(0)
@@ -98,5 +100,4 @@ def counter_of(numerals: npt.NDArray[np.uint64], p: npt.NDArray[np.uint64]) -> U
             a = a * radix + numerals[j]
         else:
             b = b * radix + numerals[j]
-    a, b = _decrypt(a, b, p)
-    return a * p[_MOD_V] + b
+    return _decrypt(a, b, p)

@@ -55,12 +55,14 @@ class CodeState(IntEnum):
     @classmethod
     def parse(cls, value: object) -> CodeState:
         """A state from its OPEN-SCS name (``LabelScrapped``), enum name or number."""
+        names = ", ".join(s.label for s in cls)
+        if isinstance(value, bool):  # True == 1 in Python; a JSON true is no state
+            raise IllegalTransition.invalid_state(value, names)
         for state in cls:
             if value in (state.label, state.name, state.value, str(state.value)):
                 return state
             if isinstance(value, str) and value.replace("_", "").lower() == state.label.lower():
                 return state
-        names = ", ".join(s.label for s in cls)
         raise IllegalTransition.invalid_state(value, names)
 
 
@@ -89,6 +91,8 @@ class Level(IntEnum):
 
     @classmethod
     def parse(cls, value: object) -> Level:
+        if isinstance(value, bool):
+            raise IllegalTransition.invalid_level(value)
         for level in cls:
             if value in (level, level.name.lower(), level.value):
                 return level

@@ -96,4 +96,9 @@ class SerialKeyring:
             handle.write(secret.hex() + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+        folder = os.open(self._folder, os.O_RDONLY)  # make the new directory entry durable too
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
         return SerialKey(epoch, secret)

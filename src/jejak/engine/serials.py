@@ -27,7 +27,6 @@ serial is genuine when that counter lies in a range the store granted to a batch
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -35,7 +34,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine._feistel import ROUNDS, counter_of, format_many, key_params
+from jejak.engine._feistel import MOD_V, ROUNDS, decrypt_halves, format_many, key_params
 from jejak.engine._siphash import key_words, siphash24
 from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
@@ -49,6 +48,8 @@ __all__ = [
 ]
 
 MAX_GUESS_PROBABILITY = 1e-4  # EU FMD (Reg. 2016/161 Art. 4(b)): 1 in 10,000 at most.
+_GUESS_DENOMINATOR = 10_000
+_COUNTER_LIMIT = 1 << 64  # counters are unsigned 64-bit in the kernels
 MIN_PERMUTED = 4  # numerals of the permuted part; below this a Feistel half is too small
 MAX_HALF = 10  # numerals per half, so that radix ** half fits in 64 bits for radix <= 82
 
@@ -108,7 +109,11 @@ class SerialFormat:
                 f"Invalid serial prefix {describe(prefix)}: expected letters, digits, '-' or '.'. "
                 "Hint: the prefix is fixed text such as a line number, e.g. 'L1'."
             )
-        if not isinstance(epoch_width, int) or epoch_width not in (0, 1, 2):
+        if (
+            not isinstance(epoch_width, int)
+            or isinstance(epoch_width, bool)
+            or epoch_width not in (0, 1, 2)
+        ):
             raise InvalidLength(
                 f"Invalid epoch width {describe(epoch_width)}: expected 0, 1 or 2 characters. "
                 "Hint: 1 allows as many key rotations as the alphabet has characters."
@@ -143,12 +148,12 @@ class SerialFormat:
 
     def capacity(self) -> int:
         """Codes one epoch may issue before the guess probability passes 1 in 10,000."""
-        return math.floor(self.domain * MAX_GUESS_PROBABILITY)
+        return self.domain // _GUESS_DENOMINATOR
 
     def check_capacity(self, issued: int, requested: int) -> float:
         """The guess probability after issuing `requested` more; refuse it above 1 in 10,000."""
         probability = (issued + requested) / self.domain
-        if probability > MAX_GUESS_PROBABILITY:
+        if (issued + requested) * _GUESS_DENOMINATOR > self.domain:  # exact, no float rounding
             raise InvalidQuantity(
                 f"Invalid allocation of {requested:,} serials: {issued:,} already issued in this "
                 f"scope would make the guess probability {probability:.2e}, expected at most "
@@ -204,11 +209,21 @@ class SerialPermutation:
 
     def serial(self, counter: int) -> str:
         """The serial of one counter, as text."""
+        if not 0 <= counter < _COUNTER_LIMIT:
+            raise InvalidQuantity(
+                f"Invalid counter {counter}: expected below the domain "
+                f"{min(self.format_.domain, _COUNTER_LIMIT)}. Hint: the scope's epoch is "
+                "exhausted; rotate the key."
+            )
         return bytes(self.format(np.array([counter], dtype=np.uint64))[0]).decode("ascii")
 
     def counter_of(self, serial: bytes | str) -> int | None:
-        """The counter whose serial this is, or None when it is not of this format and epoch."""
-        data = serial.encode("ascii", "replace") if isinstance(serial, str) else bytes(serial)
+        """The counter whose serial this is, or None when it is not of this format and epoch (or
+        would need a counter beyond 64 bits, which is never issued)."""
+        try:
+            data = serial.encode("ascii") if isinstance(serial, str) else bytes(serial)
+        except UnicodeEncodeError:
+            return None
         if len(data) != self.format_.length or not data.startswith(self._head):
             return None
         numerals = np.empty(self.format_.permuted_length, dtype=np.uint64)
@@ -217,4 +232,8 @@ class SerialPermutation:
             if value is None:
                 return None
             numerals[j] = value
-        return int(counter_of(numerals, self._params))
+        a, b = decrypt_halves(numerals, self._params)
+        # Python integers: a domain may exceed 2**64, where the kernel's product would wrap. Such
+        # a counter can never have been issued (counters are 64-bit), so it is no serial of ours.
+        counter = int(a) * int(self._params[MOD_V]) + int(b)
+        return counter if counter < _COUNTER_LIMIT else None

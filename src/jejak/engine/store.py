@@ -434,6 +434,11 @@ class Store:
             part = indices[lo : lo + step]
             pages = part // layout.CHUNK
             with self.write() as txn:
+                # Checked again inside each write: a close committed meanwhile must win.
+                if self.batch(batch, txn).status is not BatchStatus.OPEN:
+                    raise StoreError(
+                        f"Batch {batch!r} is closed. Hint: a closed batch never changes."
+                    )
                 for group in np.split(part, np.flatnonzero(np.diff(pages)) + 1):
                     chunk = int(group[0]) // layout.CHUNK
                     key = layout.chunk_key(record.batch_id, level, chunk)
