@@ -20,7 +20,7 @@ from jejak.engine.batch_record import BatchRecord, scope_of
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import JejakError, ValidationError
 from jejak.engine.gs1 import AI, Element, ElementString, is_cset82
-from jejak.engine.serials import SerialFormat, SerialPermutation
+from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.engine.symbology import parse_read
 
@@ -106,10 +106,7 @@ def _find(store: Store, txn: Any, scope: bytes, serial: bytes) -> tuple[int, int
         alphabet=alphabet, length=length, prefix=prefix, epoch_width=epoch_width
     )
     for epoch in _epochs(store, txn):
-        key = store.key_for(epoch)
-        counter = SerialPermutation(fmt, key=key.secret, scope=scope, epoch=epoch).counter_of(
-            serial
-        )
+        counter = store.permutation_of(fmt, scope, epoch).counter_of(serial)
         if counter is None:
             continue
         cursor = txn.cursor(store.db["ranges"])
@@ -133,7 +130,7 @@ def _info(
 ) -> CodeInfo:  # fmt: skip
     record = store.batch_by_id(txn, batch_id)
     lv = Level(level)
-    state = CodeState(int(store.states(txn, record, lv)[index]))
+    state = store.state_of(txn, record, lv, index)
     code = record.code(serial)
     warnings = []
     if scanned is not None:

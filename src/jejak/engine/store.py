@@ -86,6 +86,7 @@ class Store:
                              max_readers=256, readahead=False)  # fmt: skip
         self.db = {name: self.env.open_db(name.encode()) for name in layout.DATABASES}
         self.keyring = SerialKeyring(self.path)
+        self._permutations: dict[tuple[SerialFormat, bytes, int], SerialPermutation] = {}
         self.ranges: RangeSource = LocalRangeSource(self.db["counters"])
         with self.env.begin(write=True) as txn:
             version = txn.get(b"schema", db=self.db["meta"])
@@ -186,9 +187,17 @@ class Store:
     def permutation(self, record: BatchRecord) -> SerialPermutation:
         if record.serial_format is None or record.epoch is None:
             raise StoreError(f"Batch {record.batch!r} has no self-issued serials.")
-        key = self.key_for(record.epoch)
-        return SerialPermutation(record.serial_format, key=key.secret, scope=record.scope,
-                                 epoch=record.epoch)  # fmt: skip
+        return self.permutation_of(record.serial_format, record.scope, record.epoch)
+
+    def permutation_of(self, fmt: SerialFormat, scope: bytes, epoch: int) -> SerialPermutation:
+        """The permutation of (format, scope, epoch), cached: keys never change once written."""
+        cache_key = (fmt, scope, epoch)
+        found = self._permutations.get(cache_key)
+        if found is None:
+            key = self.key_for(epoch)
+            found = SerialPermutation(fmt, key=key.secret, scope=scope, epoch=epoch)
+            self._permutations[cache_key] = found
+        return found
 
     # Batches -------------------------------------------------------------------------------
 
@@ -380,6 +389,12 @@ class Store:
                 page = np.frombuffer(value, dtype=np.uint8)
                 out[chunk * layout.CHUNK : chunk * layout.CHUNK + page.shape[0]] = page
         return out
+
+    def state_of(self, txn: Any, record: BatchRecord, level: Level, index: int) -> CodeState:
+        """The state of one code: one page read."""
+        chunk, offset = divmod(index, layout.CHUNK)
+        page = txn.get(layout.chunk_key(record.batch_id, level, chunk), db=self.db["states"])
+        return CodeState(bytes(page)[offset] if page is not None else CodeState.UNASSIGNED)
 
     def counts(self, batch: str) -> dict[Level, dict[CodeState, int]]:
         """How many codes of each level are in each state."""
