@@ -14,8 +14,9 @@ import numpy as np
 
 from jejak.cli._output import print_json, print_warnings
 from jejak.cli._store import actor, add_store_arguments, open_store
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.batch_record import BatchStatus, CodeForm
+from jejak.engine.codes import CodeState, Level, check_transition
+from jejak.engine.errors import StoreError
 from jejak.engine.issued_codes import parse_issued_codes
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import CodeInfo, lookup
@@ -135,6 +136,12 @@ def _mark(args: argparse.Namespace) -> int:
     target = CodeState.parse(args.state)
     with open_store(args) as store:
         infos = [lookup(store, data) for data in args.data]
+        for info in infos:  # check every code first: one illegal code changes none
+            if info.batch.status is not BatchStatus.OPEN:
+                raise StoreError(
+                    f"Batch {info.batch.batch!r} is closed. Hint: a closed batch never changes."
+                )
+            check_transition(info.code.hri, info.state, target)
         for info in infos:
             store.transition(
                 info.batch.batch,

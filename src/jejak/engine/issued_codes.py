@@ -63,7 +63,8 @@ def parse_issued_codes(
 
 
 def _rows(text: str) -> list[tuple[int, str]]:
-    lines = text.splitlines()
+    # Only line ends split lines: str.splitlines() would also split at the GS (0x1D) of raw codes.
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     if not any(line.strip() for line in lines):
         return []
     dialect_chars = ",;\t"

@@ -52,21 +52,21 @@ def lookup(store: Store, data: str) -> CodeInfo:
             Element.parse(AI.SERIAL, data)  # not an element string: maybe a bare serial
         except ValidationError:
             raise error from None
-    if scanned is not None and AI.SERIAL not in scanned:
+    key = None if scanned is None else _key_of(scanned)
+    if scanned is not None and (AI.SERIAL not in scanned or key is None):
         if not is_cset82(data) or len(data) > 20:
-            raise UnknownCode(
-                f"Code {data!r} has no serial (21): expected a serialized code. Hint: "
-                "identification codes are not tracked per pack."
-            )
-        scanned = None  # digits that also read as an element string: take them as a serial
-    with store.read() as txn:
-        if scanned is not None:
-            key = next((e for e in scanned.elements if e.ai in (AI.GTIN, AI.NIE)), None)
-            if key is None:
+            if AI.SERIAL not in scanned:
                 raise UnknownCode(
-                    f"Code {data!r} has no product key: expected (01) GTIN or (90) NIE. "
-                    "Hint: pass the whole scanned code, or the serial alone."
+                    f"Code {data!r} has no serial (21): expected a serialized code. Hint: "
+                    "identification codes are not tracked per pack."
                 )
+            raise UnknownCode(
+                f"Code {data!r} has no product key: expected (01) GTIN or (90) NIE. "
+                "Hint: pass the whole scanned code, or the serial alone."
+            )
+        scanned = None  # text that also reads as an element string ('21ABC'): a bare serial
+    with store.read() as txn:
+        if scanned is not None and key is not None:
             scopes = [scope_of(key)]
             serial = scanned[AI.SERIAL]
         else:
@@ -80,6 +80,10 @@ def lookup(store: Store, data: str) -> CodeInfo:
         f"Unknown code {data!r}: no batch in this store issued it. Hint: check the product key "
         "(GTIN or NIE) and the serial; a code printed elsewhere is a counterfeit suspect."
     )
+
+
+def _key_of(code: ElementString) -> Element | None:
+    return next((e for e in code.elements if e.ai in (AI.GTIN, AI.NIE)), None)
 
 
 def _epochs(store: Store, txn: Any) -> list[int]:

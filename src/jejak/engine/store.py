@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -220,7 +221,7 @@ class Store:
         gtin = request.gtin or product.gtin
         key = Element.parse(AI.GTIN, gtin) if gtin else Element.parse(AI.NIE, request.nie.value)
         scope = scope_of(key)
-        factor = 1 + overage_pct / 100
+        factor = 1 + Fraction(str(overage_pct)) / 100  # exact: 100 at 10 % is 110, not 111
         counts = {
             Level.PRIMARY: math.ceil(request.primary_count * factor),
             Level.SECONDARY: math.ceil(request.secondary_count * factor),
