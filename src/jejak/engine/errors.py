@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "DeviceFault",
     "Duplicate",
     "IllegalTransition",
     "IncompleteCode",
@@ -30,8 +31,10 @@ __all__ = [
     "InvalidLength",
     "InvalidQuantity",
     "JejakError",
+    "ProtocolError",
     "StoreCorrupted",
     "StoreError",
+    "SymbolError",
     "UnknownApplicationIdentifier",
     "UnknownNie",
     "ValidationError",
@@ -125,3 +128,15 @@ class StoreError(JejakError):
 
 class StoreCorrupted(StoreError):
     """The store's contents contradict themselves: a broken audit chain, unbalanced counts."""
+
+
+class SymbolError(JejakError):
+    """A barcode symbol that could not be encoded, or that did not read back as what was encoded."""
+
+
+class ProtocolError(JejakError):
+    """A peer (printer, coder, driver, engine) sent a frame that breaks its protocol."""
+
+
+class DeviceFault(JejakError):
+    """A device reported a fault (out of ink, head open, buffer overflow) or stopped answering."""
