@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.cli.conftest import Run
 
 PLAN = (
@@ -118,3 +121,15 @@ def test_demo_runs_on_embedded_defaults(run: Run) -> None:
     assert "== Reads, as a camera reports them ==" in result.out
     assert "]d2 -> (01)08991234567891(10)B261101" in result.out
     assert "DEFECT: FNC1 lost" in result.out
+    assert "primary    24,480 codes" in result.out  # 24,000 and 2 % overage
+    assert ": batch B261101, primary #0, Commissioned" in result.out
+    assert "primary   SNInvalid 23,480, LabelScrapped 10, Commissioned 990" in result.out
+    assert "6 events, hash chain intact" in result.out
+
+
+def test_demo_keeps_its_store_when_asked(run: Run, tmp_path: Path) -> None:
+    store = tmp_path / "demo-store"
+    result = run("demo", "--today", "2026-11-25", "--store", str(store))
+    assert result.code == 0, result.err
+    shown = run("batch", "show", "B261101", "--store", str(store), "--json")
+    assert json.loads(shown.out)["status"] == "closed"

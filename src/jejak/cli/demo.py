@@ -1,19 +1,34 @@
 """`jejak demo`: a walk through what Jejak does today, on embedded defaults.
 
 It grows with the engine into the full simulated line; today it classifies a product's NIE,
-plans its batch's code request, builds codes and reads them back as a scanner would.
+plans its batch's code request, opens the batch in a real LMDB store (unique, unguessable serials
+for every level), shows the codes a printer would receive, looks up a scanned code, marks what a
+line run would mark, closes the batch with its reconciliation and verifies the audit chain.
+The store is a temporary folder unless `--store DIR` is given.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from jejak.cli._output import print_warnings
 from jejak.engine.batch import CodeRequest
-from jejak.engine.gs1 import AI, GS, GS_ESCAPE, Element, ElementString
+from jejak.engine.batch_record import CodeForm
+from jejak.engine.codes import CodeState, Level
+from jejak.engine.gs1 import GS, GS_ESCAPE
+from jejak.engine.listing import iter_code_lines
+from jejak.engine.lookup import lookup
 from jejak.engine.product import Product
+from jejak.engine.serials import SerialAlphabet, SerialFormat
+from jejak.engine.store import Store
 from jejak.engine.symbology import Symbology, parse_read
 from jejak.engine.working_days import WorkingDays
 
@@ -27,7 +42,7 @@ _PRODUCT = {
     "dosage_form": "Kapsul",
     "gtin": "8991234567891",
 }
-_SAMPLE_SERIALS = ("7KQ2M9XW4T", "H3V8ZC5NRD", "P6JY2LB7QF")
+_ACTOR = "demo"
 
 
 def register(commands: Commands) -> None:
@@ -36,6 +51,9 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument(
         "--today", metavar="YYYY-MM-DD", help="pretend today is this date (default: today)"
+    )
+    parser.add_argument(
+        "--store", metavar="DIR", help="keep the demo's store here (default: a temporary folder)"
     )
     parser.set_defaults(handler=_demo)
 
@@ -79,21 +97,61 @@ def _demo(args: argparse.Namespace) -> int:
     )
     print_warnings(schedule.warnings)
 
-    _section("Primary codes (GS1 element strings)")
-    key = Element.parse(AI.GTIN, _PRODUCT["gtin"])
-    for serial in _SAMPLE_SERIALS:
-        code = ElementString.authentication(
-            key=key,
-            batch=request.batch,
-            expiry=request.expiry,
-            serial=serial,
-        )
-        print(f"{code.hri}\n    raw {code.raw.replace(GS, GS_ESCAPE)}")
+    if args.store:
+        return _run_store(Path(args.store), product, request)
+    with tempfile.TemporaryDirectory(prefix="jejak-demo-") as folder:
+        return _run_store(Path(folder) / "store", product, request)
 
-    _section("Reads, as a camera reports them")
-    last = code.raw
-    for data in (Symbology.GS1_DATAMATRIX.value + last, Symbology.DATAMATRIX.value + last):
-        read = parse_read(data)
-        verdict = "OK" if not read.warnings else "DEFECT: " + read.warnings[0]
-        print(f"{data[:3]} -> {read.code.hri}  {verdict}")
-    return 0
+
+def _run_store(path: Path, product: Product, request: CodeRequest) -> int:
+    with Store(path) as store:
+        _section(f"Batch open: serials allocated in the store ({path})")
+        store.add_product(product, actor=_ACTOR)
+        fmt = SerialFormat.parse(alphabet=SerialAlphabet.UPPER_NO_LOOKALIKES.value, length=12)
+        started = time.perf_counter()
+        record = store.open_batch(request, serial_format=fmt, overage_pct=2, actor=_ACTOR)
+        took = time.perf_counter() - started
+        for allocation in record.levels:
+            print(f"{allocation.level.name.lower():9} {allocation.count:7,} codes")
+        print(f"allocated in {took * 1000:.0f} ms, key {record.key_id}")
+
+        _section("Primary codes, as the printers receive them")
+        first = next(iter_code_lines(store, request.batch, Level.PRIMARY, form=CodeForm.RAW))
+        raws = [line.decode() for line in islice(iter(first.splitlines()), 3)]
+        for raw in raws:
+            print(f"{parse_read(raw).code.hri}\n    raw {raw.replace(GS, GS_ESCAPE)}")
+
+        _section("Reads, as a camera reports them")
+        for data in (
+            Symbology.GS1_DATAMATRIX.value + raws[0],
+            Symbology.DATAMATRIX.value + raws[0],
+        ):
+            read = parse_read(data)
+            verdict = "OK" if not read.warnings else "DEFECT: " + read.warnings[0]
+            print(f"{data[:3]} -> {read.code.hri}  {verdict}")
+
+        _section("A short run: 1,000 packs printed, 990 verified, 10 rejected")
+        printed = np.arange(1000, dtype=np.int64)
+        store.transition(request.batch, Level.PRIMARY, printed, CodeState.ENCODED, actor=_ACTOR)
+        store.transition(
+            request.batch, Level.PRIMARY, printed[:990], CodeState.COMMISSIONED, actor=_ACTOR
+        )
+        store.transition(
+            request.batch, Level.PRIMARY, printed[990:], CodeState.LABEL_SCRAPPED, actor=_ACTOR
+        )
+        info = lookup(store, Symbology.GS1_DATAMATRIX.value + raws[0])
+        print(
+            f"scanned {info.code.hri}: batch {info.batch.batch}, {info.level.name.lower()} "
+            f"#{info.index}, {info.state.label}"
+        )
+
+        _section("Batch close: reconciliation")
+        report = store.close_batch(request.batch, actor=_ACTOR)
+        for level, numbers in report["levels"].items():
+            after = ", ".join(f"{name} {count:,}" for name, count in numbers["after"].items())
+            print(f"{level:9} {after}")
+
+        _section("Audit trail")
+        audit = store.verify_audit()
+        print(f"{audit.checked} events, hash chain {'intact' if audit.ok else 'BROKEN'}")
+        return 0 if audit.ok else 1
