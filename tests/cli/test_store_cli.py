@@ -577,6 +577,25 @@ def test_codes_list_200k_codes_through_the_console_script(jejak: Jejak, store_di
     assert all(line.startswith(head) and len(line) == len(head) + 12 for line in lines)
 
 
+@pytest.mark.usefixtures("product")
+def test_codes_list_into_a_closed_pipe_stops_quietly(jejak: Jejak, store_dir: Path) -> None:
+    """`jejak codes list | head -1`: no traceback, the shell's SIGPIPE status."""
+    ok(open_batch(jejak, "BIG", 200_000))
+    script = str(Path(sys.executable).with_name("jejak"))
+    with subprocess.Popen(
+        [script, "codes", "list", "--batch", "BIG", "--store", str(store_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as listing:  # fmt: skip
+        assert listing.stdout is not None
+        assert listing.stderr is not None
+        first = listing.stdout.readline()
+        listing.stdout.close()
+        err = listing.stderr.read()
+        code = listing.wait(timeout=60)
+    assert first.startswith(hri("BIG", "").encode())
+    assert (code, err) == (141, b"")
+
+
 # Lookup and marking ------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ input), 2 bad input (a `ValidationError` or an argument the parser refuses).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -18,6 +19,7 @@ from jejak.engine.errors import JejakError, ValidationError
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -47,6 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JejakError as error:
         print(f"jejak: error: {error}", file=sys.stderr)
         return EXIT_REFUSED
+    except BrokenPipeError:
+        # The reader of our stdout went away (`jejak codes list | head`): stop quietly, and keep
+        # the interpreter from failing again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
