@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+import numpy.typing as npt
 
 from jejak.engine import _lmdb_layout as layout
-from jejak.engine.batch_record import CodeForm, CodeSource
+from jejak.engine.batch_record import BatchRecord, CodeForm, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.store import Store
 
-__all__ = ["iter_code_lines"]
+__all__ = ["code_texts", "iter_code_lines"]
 
 
 def iter_code_lines(
@@ -52,3 +53,34 @@ def iter_code_lines(
         lines[:, prefix.shape[0] : -1] = permutation.format(index + np.uint64(base))
         lines[:, -1] = ord("\n")
         yield lines.tobytes()
+
+
+def code_texts(
+    store: Store, txn: object, record: BatchRecord, level: Level,
+    indices: npt.NDArray[np.int64], *, form: CodeForm = CodeForm.RAW,
+) -> list[bytes]:  # fmt: skip
+    """The codes at `indices` of a level, each as bytes (raw element strings by default).
+
+    Self-issued serials are formatted in one numba call; BPOM-issued ones are read from the
+    issued list.
+    """
+    allocation = record.level(level)
+    head = record.line_prefix(form)
+    if allocation.source is CodeSource.BPOM:
+        db = store.db["issued_list"]
+        get = txn.get  # type: ignore[attr-defined]
+        return [
+            head + bytes(get(layout.issued_list_key(record.batch_id, level, int(i)), db=db))
+            for i in indices
+        ]
+    if not indices.size:
+        return []
+    serials = store.permutation(record).format(
+        indices.astype(np.uint64) + np.uint64(allocation.start or 0)
+    )
+    width = len(head) + serials.shape[1]
+    lines = np.empty((serials.shape[0], width), dtype=np.uint8)
+    lines[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    lines[:, len(head) :] = serials
+    flat = lines.tobytes()
+    return [flat[i : i + width] for i in range(0, len(flat), width)]
