@@ -15,6 +15,7 @@ counters        scope ``|`` epoch (u8)                next counter (u64)
 ranges          scope ``|`` epoch, start (u64)        batch id (u32), level (u8), offset, count
 states          batch id, level, chunk (u32)          one byte per code: its `CodeState`
 prints          batch id, level, chunk (u32)          one byte per code: its `PrintOutcome`
+symbols         batch id, level, chunk (u32)          pre-generated module matrices (pregen.py)
 issued          scope NUL serial                      batch id, level, index (u64)
 issued_list     batch id, level, index (u64)          serial (ASCII)
 events          sequence (u64)                        JSON event, hash-chained
@@ -45,7 +46,7 @@ SCHEMA_VERSION = "1"
 CHUNK = 1 << 16  # codes per state page: 64 KiB, so a state change rewrites little
 DATABASES = (
     "meta", "products", "batches", "batch_ids", "scopes", "counters", "ranges", "states",
-    "prints", "issued", "issued_list", "events", "event_data",
+    "prints", "symbols", "issued", "issued_list", "events", "event_data",
 )  # fmt: skip
 
 _U32 = struct.Struct(">I")

@@ -1,0 +1,106 @@
+"""Pre-generation: every code's symbol encoded, verified and stored; loaded back exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jejak.engine.batch import CodeRequest
+from jejak.engine.batch_record import CodeForm
+from jejak.engine.codes import Level
+from jejak.engine.errors import StoreError
+from jejak.engine.listing import code_texts
+from jejak.engine.product import Product
+from jejak.engine.serials import SerialFormat
+from jejak.engine.store import Store
+from jejak.printers.pregen import Pregenerator, load_symbols, pregenerate
+from jejak.printers.symbols import SymbolKind, read, to_image
+
+NIE = "DKL1234567890A1"
+GTIN = "08991234567891"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path / "store", map_size=1 << 30)
+    try:
+        opened.add_product(
+            Product.parse(nie=NIE, name="Amoxicillin", packaging="Dus", gtin=GTIN), actor="qa"
+        )
+        request = CodeRequest.parse(
+            nie=NIE, batch="B1", expiry="2028-10-31", primary_count=300,
+            max_per_secondary=12, max_per_tertiary=10, gtin=GTIN,
+        )  # fmt: skip
+        fmt = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
+        opened.open_batch(request, serial_format=fmt, actor="qa")
+        yield opened
+    finally:
+        opened.close()
+
+
+def texts(store: Store, level: Level, indices: np.ndarray) -> list[bytes]:
+    with store.read() as txn:
+        return code_texts(store, txn, store.batch("B1", txn), level, indices, form=CodeForm.RAW)
+
+
+@pytest.mark.parametrize("kind", [SymbolKind.GS1_DATAMATRIX, SymbolKind.GS1_QR])
+def test_every_code_of_every_level_is_stored_and_reads_back(store: Store, kind: SymbolKind) -> None:
+    report = pregenerate(store, "B1", kind=kind, workers=1)
+    assert report.per_level == {"primary": 300, "secondary": 25, "tertiary": 3}
+    assert report.symbols == 328
+    for level, count in ((Level.PRIMARY, 300), (Level.SECONDARY, 25), (Level.TERTIARY, 3)):
+        indices = np.arange(count, dtype=np.int64)
+        symbols = load_symbols(store, "B1", level, indices)
+        assert [s.data for s in symbols] == texts(store, level, indices)
+        for symbol in symbols[:: max(1, count // 10)]:  # a decode sample of every level
+            decoded = read(to_image(symbol, 3))
+            assert [(d.symbology, d.data) for d in decoded] == [(kind.symbology, symbol.data)]
+
+
+def test_a_second_run_keeps_the_stored_pages(store: Store) -> None:
+    pregenerate(store, "B1", workers=1, levels=[Level.TERTIARY])
+    again = pregenerate(store, "B1", workers=1)
+    assert again.per_level == {"primary": 300, "secondary": 25, "tertiary": 0}
+
+
+def test_codes_load_in_the_order_asked(store: Store) -> None:
+    pregenerate(store, "B1", workers=1, levels=[Level.PRIMARY])
+    indices = np.array([299, 0, 150, 0], dtype=np.int64)
+    symbols = load_symbols(store, "B1", Level.PRIMARY, indices)
+    assert [s.data for s in symbols] == texts(store, Level.PRIMARY, indices)
+    assert symbols[1] == symbols[3]
+
+
+def test_loading_before_pregeneration_is_a_clear_error(store: Store) -> None:
+    with pytest.raises(StoreError, match=r"Code 7 of the secondary codes of batch 'B1' has no "
+                       r"pre-generated symbol\. Hint: run"):  # fmt: skip
+        load_symbols(store, "B1", Level.SECONDARY, np.array([7], dtype=np.int64))
+
+
+def test_background_run_with_a_stop(store: Store) -> None:
+    worker = Pregenerator(store, "B1", workers=1)
+    worker.stop_event.set()  # stopped before it starts: nothing is stored, nothing breaks
+    worker.start()
+    worker.join(timeout=60)
+    assert worker.error is None
+    assert worker.report is not None
+    assert worker.report.symbols == 0
+    full = Pregenerator(store, "B1", workers=1)
+    full.start()
+    full.join(timeout=120)
+    assert full.error is None, full.error
+    assert full.report is not None
+    assert full.report.symbols == 328
+
+
+def test_two_workers_store_what_one_worker_stores(store: Store, tmp_path: Path) -> None:
+    pregenerate(store, "B1", workers=2, levels=[Level.PRIMARY])
+    indices = np.arange(300, dtype=np.int64)
+    two = load_symbols(store, "B1", Level.PRIMARY, indices)
+    with store.write() as txn:  # forget the pages, then make them again with one worker
+        txn.drop(store.db["symbols"], delete=False)
+    pregenerate(store, "B1", workers=1, levels=[Level.PRIMARY])
+    assert load_symbols(store, "B1", Level.PRIMARY, indices) == two
