@@ -942,3 +942,14 @@ def test_keys_rotate_starts_a_new_epoch_tag(jejak: Jejak) -> None:
     second = ok(jejak("keys", "rotate"))
     assert second.out.startswith("serial key epoch 2 (key id ")
     assert events_checked(jejak) == 5
+
+
+@pytest.mark.usefixtures("product")
+def test_batch_pregen_encodes_every_level(jejak: Jejak) -> None:
+    ok(open_batch(jejak, "B1", 120))
+    result = ok(jejak("batch", "pregen", "B1", "--workers", "1"))
+    assert result.out.startswith(
+        "batch B1: 133 symbols encoded and verified (primary 120, secondary 10, tertiary 3)"
+    )
+    again = ok(jejak("batch", "pregen", "B1", "--workers", "1"))
+    assert again.out.startswith("batch B1: 0 symbols encoded")
