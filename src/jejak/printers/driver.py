@@ -72,6 +72,7 @@ class PrinterDriver:
         self._failed: list[list[Any]] = []
         self._device_up = False
         self._down_since = 0.0
+        self._welcomed = False  # STATUS and answers only go to an engine that knows us
         self._state = DeviceState.DISCONNECTED
         self._detail = ""
         self._context = zmq.Context()
@@ -138,18 +139,24 @@ class PrinterDriver:
             "kind": self.device.kind.value, "buffer": self.device.capacity,
             "level": self.level.name.lower(),
         })  # fmt: skip
-        if not self.socket.poll(int(self.hello_timeout * 1000)):
-            raise JejakError(
-                f"Engine {self.engine!r} did not answer HELLO within {self.hello_timeout:g} s. "
-                "Hint: check the engine runs, the address, and (with CurveZMQ) that the engine "
-                "knows this driver's public key."
-            )
-        kind, body = wire.unpack(self.socket.recv_multipart())
-        if kind is Message.REFUSED:
-            raise ProtocolError(f"Engine refused HELLO: {body['reason']}")
-        if kind is not Message.WELCOME:
-            raise ProtocolError(f"Engine answered HELLO with {kind}: expected WELCOME.")
+        deadline = time.monotonic() + self.hello_timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.socket.poll(int(left * 1000) + 1):
+                raise JejakError(
+                    f"Engine {self.engine!r} did not answer HELLO within "
+                    f"{self.hello_timeout:g} s. Hint: check the engine runs, the address, and "
+                    "(with CurveZMQ) that the engine knows this driver's public key."
+                )
+            kind, body = wire.unpack(self.socket.recv_multipart())
+            if kind is Message.WELCOME:
+                break
+            if kind is Message.REFUSED and "no session" not in body["reason"]:
+                raise ProtocolError(f"Engine refused HELLO: {body['reason']}")
+            # Anything else is left over from an earlier session: ignore it.
         self._promised = 0
+        self._welcomed = True
+        self._send(Message.STATUS, {"state": self._state.value, "detail": self._detail})
 
     def _receive(self) -> bool:
         """Handle what the engine sent; True once it said DONE."""
@@ -251,6 +258,8 @@ class PrinterDriver:
     def _set_state(self, state: DeviceState, detail: str) -> None:
         if (state, detail) != (self._state, self._detail):
             self._state, self._detail = state, detail
+            if not self._welcomed:
+                return
             try:
                 self._send(Message.STATUS, {"state": state.value, "detail": detail})
             except zmq.ZMQError as error:  # pragma: no cover - socket closed at shutdown
