@@ -1,0 +1,667 @@
+"""ZPL II, the subset Jejak speaks to Zebra printers: builders and parsers, no I/O.
+
+A label format is stored once (``^DF``) and recalled per label (``^XF``) with its ``^FN`` fields:
+the GS1 DataMatrix (``^BX`` with an explicit escape character, so that ``_1`` is FNC1) and the
+human-readable lines. ``~HS`` asks for the host status; `decode_host_status` reads the answer.
+`Interpreter` is the printer's side, used by the simulator: it splits a stream into commands,
+stores ``^DF`` formats, fills their ``^FN`` fields on ``^XF`` and yields the labels to print.
+README_zpl.md explains the subset, the escape rules and the print-confirmation arithmetic.
+
+>>> print(recall_label("01095060001343521726123110AB_1\\x1d21X7").replace("^FS", "^FS\\n"))
+^XA^XFR:JEJAK.ZPL^FS
+^FN1^FD_101095060001343521726123110AB__1_121X7^FS
+^FN2^FDGTIN: 09506000134352^FS
+^FN3^FDBATCH: AB_1^FS
+^FN4^FDEXP: 2026-12-31^FS
+^FN5^FDSN: X7^FS
+^PQ1^XZ
+>>> unescape_datamatrix("_101095060001343521726123110AB__1_121X7")
+DataMatrixData(data=b'01095060001343521726123110AB_1\\x1d21X7', gs1=True)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from jejak.engine._text import describe
+from jejak.engine.errors import InvalidFormat, InvalidQuantity, ProtocolError
+from jejak.engine.gs1 import GS, ElementString
+from jejak.printers.device import DeviceState
+
+__all__ = [
+    "CANCEL_ALL",
+    "ESCAPE",
+    "FORMAT_NAME",
+    "HOST_STATUS",
+    "Command",
+    "Control",
+    "DataMatrixData",
+    "FieldDef",
+    "FieldNumber",
+    "Format",
+    "HostStatus",
+    "Interpreter",
+    "Label",
+    "LabelWriter",
+    "decode_host_status",
+    "escape_datamatrix",
+    "module_dots",
+    "parse_host_status",
+    "recall_label",
+    "stored_format",
+    "tokenize",
+    "unescape_datamatrix",
+]
+
+FORMAT_NAME = "R:JEJAK.ZPL"
+ESCAPE = "_"  # the ^BX escape character: _1 is FNC1, __ is an underscore
+HOST_STATUS = b"~HS"
+CANCEL_ALL = b"~JA"  # cancels every format in the printer's buffer
+X_DIM_MM = (0.254, 0.495)  # the DataMatrix module size Jejak allows
+MIN_SYMBOL_MM = 6.0
+_ESCAPES_ALLOWED = "!\"#$%&'()*+-./:;<=>?@[\\]_`{|}"  # printable, not ^ ~ , or alphanumeric
+# What may go into a ^FD field: printable ASCII without ^ and ~, and GS between GS1 fields.
+_UNSAFE = re.compile(r"[^\x1d\x20-\x5d\x5f-\x7d]")
+_SAFE = r"[\x20-\x5d\x5f-\x7d]+"
+# The canonical raw form (jejak.engine.gs1): AIs 00 01 17, then 90 10 21 91 with GS between.
+_CANONICAL = re.compile(
+    "(?:00([0-9]{18}))?(?:01([0-9]{14}))?(?:17([0-9]{6}))?"
+    rf"(?:90({_SAFE})(?:\x1d|$))?(?:10({_SAFE})(?:\x1d|$))?(?:21({_SAFE})(?:\x1d|$))?"
+    rf"(?:91({_SAFE}))?"
+)
+
+
+class FieldNumber(IntEnum):
+    """The ``^FN`` fields of Jejak's stored format."""
+
+    SYMBOL = 1
+    KEY = 2  # NIE, GTIN or SSCC
+    BATCH = 3
+    EXPIRY = 4  # or the NIE validity of an identification code
+    SERIAL = 5
+
+
+def module_dots(dpi: int, *, modules: int = 16) -> int:
+    """The DataMatrix module size in dots: X within 0.254-0.495 mm, `modules` wide ≥ 6 mm.
+
+    >>> module_dots(203), module_dots(300), module_dots(600)
+    (3, 5, 9)
+    """
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 100 <= dpi <= 1200:
+        raise InvalidQuantity(
+            f"Invalid printer resolution {describe(dpi)}: expected 100 to 1200 dots per inch. "
+            "Hint: Zebra printers have 203, 300 or 600 dpi."
+        )
+    for dots in range(1, 64):
+        x_mm = dots * 25.4 / dpi
+        if X_DIM_MM[0] - 1e-9 <= x_mm <= X_DIM_MM[1] and modules * x_mm >= MIN_SYMBOL_MM - 1e-9:
+            return dots
+    raise InvalidQuantity(
+        f"Invalid printer resolution {dpi!r} for a {modules}-module symbol: expected a module of "
+        f"{X_DIM_MM[0]}-{X_DIM_MM[1]} mm making the symbol at least {MIN_SYMBOL_MM} mm. "
+        "Hint: use a 203, 300 or 600 dpi printer."
+    )
+
+
+def _check_escape(escape: str) -> None:
+    if not (isinstance(escape, str) and len(escape) == 1 and escape in _ESCAPES_ALLOWED):
+        raise InvalidFormat(
+            f"Invalid ^BX escape character {describe(escape)}: expected one punctuation "
+            "character other than '^', '~' and ','. Hint: Jejak uses '_'."
+        )
+
+
+def stored_format(
+    *, dpi: int, module: int | None = None, caption: bool = True, name: str = FORMAT_NAME,
+    escape: str = ESCAPE,
+) -> str:  # fmt: skip
+    """The label format sent once per connection: a DataMatrix and four text lines.
+
+    >>> stored_format(dpi=203, caption=False)  # doctest: +ELLIPSIS
+    '^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO8,8^BXN,3,200,,,,_^FN1^FS^FO120,8^A0N,20,20^FN2^FS...^XZ'
+    """
+    _check_escape(escape)
+    if module is None:
+        module = module_dots(dpi)
+    elif isinstance(module, bool) or not isinstance(module, int) or module < 1:
+        raise InvalidQuantity(
+            f"Invalid module size {describe(module)}: expected a positive number of dots. "
+            "Hint: leave it out to compute it from the resolution."
+        )
+    per_mm = dpi / 25.4
+    margin, text_x = round(per_mm), round(per_mm) + 32 * module + round(2 * per_mm)
+    height, step = round(2.5 * per_mm), round(3.2 * per_mm)
+    parts = [f"^XA^DF{name}^FS^LH0,0^FO{margin},{margin}^BXN,{module},200,,,,{escape}^FN1^FS"]
+    lines = ["^FDBPOM RI"] if caption else []
+    lines += [f"^FN{number}" for number in FieldNumber if number is not FieldNumber.SYMBOL]
+    for row, content in enumerate(lines):
+        parts.append(f"^FO{text_x},{margin + row * step}^A0N,{height},{height}{content}^FS")
+    return "".join(parts) + "^XZ"
+
+
+def escape_datamatrix(data: str, *, gs1: bool = True, escape: str = ESCAPE) -> str:
+    """``^FD`` data for a ``^BX`` field: FNC1 first (GS1), each GS as FNC1, the escape doubled.
+
+    >>> escape_datamatrix("10A_B\\x1d21X")
+    '_110A__B_121X'
+    """
+    bad = _UNSAFE.search(data)
+    if bad is not None:
+        raise InvalidFormat(
+            f"Invalid DataMatrix data {describe(data)}: character {bad.group()!r} at "
+            f"{bad.start()} cannot go into a ZPL field. Expected printable ASCII without '^' "
+            "and '~' (GS only between GS1 fields). Hint: codes use GS1 CSET 82 characters."
+        )
+    text = data.replace(escape, escape + escape)
+    if gs1:
+        return escape + "1" + text.replace(GS, escape + "1")
+    return text.replace(GS, escape + "]")  # _] is the control character 0x1D
+
+
+@dataclass(frozen=True, slots=True)
+class DataMatrixData:
+    """What a ``^BX`` field encodes: the bytes (GS between GS1 fields), and FNC1 first or not."""
+
+    data: bytes
+    gs1: bool
+
+
+def unescape_datamatrix(text: str, *, escape: str = ESCAPE) -> DataMatrixData:
+    """The inverse of `escape_datamatrix`, with Zebra's ``_dNNN`` and ``_@``…``_^`` too."""
+    gs1 = text.startswith(escape + "1")
+    position = 2 if gs1 else 0
+    out: list[str] = []
+    while (found := text.find(escape, position)) >= 0:
+        out.append(text[position:found])
+        code = text[found + 1 : found + 2]
+        position = found + 2
+        digits = text[position : position + 3]
+        if code == escape:
+            out.append(escape)
+        elif code == "1":
+            out.append(GS)
+        elif code == "d" and len(digits) == 3 and digits.isascii() and digits.isdigit():
+            if int(digits) > 255:
+                break
+            out.append(chr(int(digits)))
+            position += 3
+        elif "@" <= code <= "^":
+            out.append(chr(ord(code) - 64))
+        else:
+            break
+    else:
+        out.append(text[position:])
+        return DataMatrixData("".join(out).encode("latin-1"), gs1)
+    raise ProtocolError(
+        f"Invalid escape {text[found : found + 5]!r} at {found} in ^BX data {describe(text)}: "
+        f"expected {escape}{escape}, {escape}1 (FNC1), {escape}dNNN (NNN ≤ 255) or {escape}@ to "
+        f"{escape}^. Hint: FNC2, FNC3, PAD and code pages are outside Jejak's ZPL subset."
+    )
+
+
+def _date(yymmdd: str) -> str:
+    day = yymmdd[4:6]
+    return f"20{yymmdd[:2]}-{yymmdd[2:4]}" + ("" if day == "00" else f"-{day}")
+
+
+class LabelWriter:
+    """Builds the ``^XF`` recall of one label from a raw element string; hot path, no I/O."""
+
+    __slots__ = ("_escape", "_head")
+
+    def __init__(self, *, name: str = FORMAT_NAME, escape: str = ESCAPE) -> None:
+        _check_escape(escape)
+        self._escape = escape
+        self._head = f"^XA^XF{name}^FS^FN1^FD{escape}1"
+
+    def __call__(self, raw: str) -> str:
+        """The label for `raw`; `InvalidFormat` if it is not a GS1 element string ZPL can carry."""
+        match = _CANONICAL.fullmatch(raw)
+        if match is None or match.lastindex is None:
+            escape_datamatrix(raw)  # raises for a character ZPL cannot carry
+            raw = ElementString.parse(raw).raw  # raises with the reason; HRI becomes raw
+            match = _CANONICAL.fullmatch(raw)
+            assert match is not None  # noqa: S101 - the canonical raw form always matches
+        sscc, gtin, expiry, nie, batch, serial, validity = match.groups()
+        esc = self._escape
+        parts = [self._head, raw.replace(esc, esc + esc).replace(GS, esc + "1"), "^FS"]
+        if gtin or nie or sscc:
+            key = f"GTIN: {gtin}" if gtin else f"NIE: {nie}" if nie else f"SSCC: {sscc}"
+            parts.append(f"^FN2^FD{key}^FS")
+        if batch:
+            parts.append(f"^FN3^FDBATCH: {batch}^FS")
+        if expiry or validity:
+            when = f"EXP: {_date(expiry)}" if expiry else f"VALID: {_date(validity)}"
+            parts.append(f"^FN4^FD{when}^FS")
+        if serial:
+            parts.append(f"^FN5^FDSN: {serial}^FS")
+        parts.append("^PQ1^XZ")
+        return "".join(parts)
+
+
+recall_label = LabelWriter()
+
+
+# --- Host status (~HS) -------------------------------------------------------------------------
+
+_HS_LAYOUT = (12, 11, 2)  # fields in each of the three lines, as Zebra documents them
+_MAX_HS_LINE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatus:
+    """The three lines a printer answers to ``~HS`` (ZPL II Programming Guide, ~HS)."""
+
+    paper_out: bool = False
+    paused: bool = False
+    formats_in_buffer: int = 0
+    buffer_full: bool = False
+    partial_format: bool = False
+    head_up: bool = False
+    ribbon_out: bool = False
+    labels_remaining: int = 0
+    label_length: int = 0  # dots
+    interface: int = 0  # line 1, aaa: the serial settings as a number
+    diagnostic_mode: bool = False
+    corrupt_ram: bool = False
+    under_temperature: bool = False
+    over_temperature: bool = False
+    function_settings: int = 0  # line 2, mmm: media type, sensor profile
+    thermal_transfer: bool = False
+    print_mode: int = 2  # 0 rewind, 1 peel-off, 2 tear-off, 3 cutter, 4 applicator, ...
+    width_mode: int = 0
+    label_waiting: bool = False
+    graphics_stored: int = 0
+    password: str = "1234"  # noqa: S105 - the front-panel password ~HS reports, not ours
+    static_ram: bool = False
+
+    def to_bytes(self) -> bytes:
+        """The answer as a printer sends it (the simulator's side)."""
+        b = {False: 0, True: 1}
+        lines = (
+            (
+                f"{self.interface:03d},{b[self.paper_out]},{b[self.paused]},{self.label_length:04d},"
+                f"{self.formats_in_buffer:03d},{b[self.buffer_full]},{b[self.diagnostic_mode]},"
+                f"{b[self.partial_format]},000,{b[self.corrupt_ram]},{b[self.under_temperature]},"
+                f"{b[self.over_temperature]}"
+            ),
+            (
+                f"{self.function_settings:03d},0,{b[self.head_up]},{b[self.ribbon_out]},"
+                f"{b[self.thermal_transfer]},{self.print_mode},{self.width_mode},"
+                f"{b[self.label_waiting]},{self.labels_remaining:08d},1,{self.graphics_stored:03d}"
+            ),
+            f"{self.password},{b[self.static_ram]}",
+        )
+        return "".join(f"\x02{line}\x03\r\n" for line in lines).encode("ascii")
+
+    def condition(self) -> tuple[DeviceState, str]:
+        """The device state these flags mean, and the printer's words for it."""
+        faults = [text for flag, text in (
+            (self.paper_out, "paper out"), (self.head_up, "head open"),
+            (self.ribbon_out, "ribbon out"), (self.over_temperature, "head over temperature"),
+        ) if flag]  # fmt: skip
+        if faults:
+            return DeviceState.FAULT, ", ".join(faults)
+        if self.paused:
+            return DeviceState.PAUSED, "paused"
+        warnings = [text for flag, text in (
+            (self.buffer_full, "receive buffer full"), (self.corrupt_ram, "configuration lost"),
+            (self.under_temperature, "head under temperature"),
+        ) if flag]  # fmt: skip
+        return (DeviceState.WARNING, ", ".join(warnings)) if warnings else (DeviceState.READY, "")
+
+
+def _hs_error(data: bytes, expected: str) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid ~HS answer {describe(data)}: expected {expected}. Hint: three <STX>…<ETX> "
+        "lines of 12, 11 and 2 comma-separated fields; is the port a Zebra printer's?"
+    )
+
+
+def decode_host_status(buffer: bytes) -> tuple[int, HostStatus | None]:
+    """Frame one ``~HS`` answer at the start of `buffer`: (bytes used, status), or (0, None)."""
+    lines: list[list[bytes]] = []
+    position = 0
+    for count in _HS_LAYOUT:
+        start = buffer.find(b"\x02", position)
+        if buffer[position : len(buffer) if start < 0 else start].strip(b"\r\n"):
+            raise _hs_error(buffer, "<STX> at the start of each line")
+        end = -1 if start < 0 else buffer.find(b"\x03", start)
+        if end < 0:
+            if len(buffer) - position > _MAX_HS_LINE:
+                raise _hs_error(buffer, f"<ETX> within {_MAX_HS_LINE} bytes")
+            return 0, None
+        fields = buffer[start + 1 : end].split(b",")
+        if len(fields) < count or not all(f.isdigit() for f in fields[:count] if f):
+            raise _hs_error(buffer[start : end + 1], f"{count} comma-separated numbers")
+        lines.append(fields)
+        position = end + 1 + (buffer[end + 1 : end + 3] == b"\r\n") * 2
+    one, two, three = lines
+
+    def number(value: bytes) -> int:
+        return int(value) if value else 0
+
+    def flag(value: bytes) -> bool:
+        if value not in (b"0", b"1"):
+            raise _hs_error(buffer[:position], f"a flag 0 or 1, got {value!r}")
+        return value == b"1"
+
+    status = HostStatus(
+        interface=number(one[0]), paper_out=flag(one[1]), paused=flag(one[2]),
+        label_length=number(one[3]), formats_in_buffer=number(one[4]), buffer_full=flag(one[5]),
+        diagnostic_mode=flag(one[6]), partial_format=flag(one[7]), corrupt_ram=flag(one[9]),
+        under_temperature=flag(one[10]), over_temperature=flag(one[11]),
+        function_settings=number(two[0]), head_up=flag(two[2]), ribbon_out=flag(two[3]),
+        thermal_transfer=flag(two[4]), print_mode=number(two[5]), width_mode=number(two[6]),
+        label_waiting=flag(two[7]), labels_remaining=number(two[8]),
+        graphics_stored=number(two[10]), password=three[0].decode("ascii"),
+        static_ram=flag(three[1]),
+    )  # fmt: skip
+    return position, status
+
+
+def parse_host_status(data: bytes) -> HostStatus:
+    """One whole ``~HS`` answer; `ProtocolError` if it is cut short or followed by more."""
+    used, status = decode_host_status(data)
+    if status is None or data[used:].strip(b"\r\n"):
+        raise _hs_error(data, "exactly one complete answer")
+    return status
+
+
+# --- The printer's side: commands, stored formats, labels -------------------------------------
+
+# A command body runs to the next prefix, but ^CC, ^CT and ^CD take exactly one character.
+_COMMAND = re.compile(r"([\^~])((?i:C[CTD]).|[^\^~]*)", re.DOTALL)
+_XF_FIELD = re.compile(r"\^FN([0-9]+)\^FD([^\^]*)\^FS")
+_PREFIX = re.compile(rb"[\^~]")
+_PREFIX_COMMANDS = ("CC", "CT", "CD")  # change caret, tilde, delimiter: only to the defaults
+_DEFAULT_PREFIX = {"CC": "^", "CT": "~", "CD": ","}
+_MAX_FORMAT = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One ZPL command: its prefix (``^`` or ``~``), name (``FD``, ``A`` for fonts) and params."""
+
+    prefix: str
+    name: str
+    params: str
+
+
+def _commands(text: str) -> list[Command]:
+    out = []
+    for match in _COMMAND.finditer(text):
+        prefix, body = match.groups()
+        size = 1 if body[:1] in ("A", "a") and body[1:2] != "@" else 2
+        out.append(Command(prefix, body[:size].upper(), body[size:]))
+    return out
+
+
+def tokenize(data: bytes) -> list[Command]:
+    """Split ZPL into commands; `ProtocolError` for text that is in no command.
+
+    >>> tokenize(b"^XA^FO10,20^A0N,30^FDHi^FS^XZ")[1:4]  # doctest: +NORMALIZE_WHITESPACE
+    [Command(prefix='^', name='FO', params='10,20'), Command(prefix='^', name='A',
+     params='0N,30'), Command(prefix='^', name='FD', params='Hi')]
+    """
+    text = data.decode("latin-1")
+    first = _PREFIX.search(data)
+    if text[: len(text) if first is None else first.start()].strip():
+        raise ProtocolError(
+            f"Invalid ZPL {describe(data)}: expected a command starting with '^' or '~'. "
+            "Hint: text outside ^FD belongs to no command."
+        )
+    return _commands(text)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """One field of a format: where, with which barcode or font command, and its data source."""
+
+    number: int | None  # the ^FN number, None for fixed data
+    x: int
+    y: int
+    command: str  # "BX", "BC", "A", "GB", ... or "" for none
+    params: str
+    data: str  # fixed ^FD data (or the field's default)
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    """A label format: stored (``^DF``, with a name) or inline (name "")."""
+
+    name: str
+    fields: tuple[FieldDef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A label to print: a format and the ``^FN`` data, as (number, data) text pairs."""
+
+    format: Format
+    filled: list[tuple[str, str]] = field(hash=False)
+    quantity: int = 1
+
+    @property
+    def data(self) -> dict[int, str]:
+        """The ``^FN`` data by field number."""
+        return {int(number): text for number, text in self.filled}
+
+    def values(self) -> list[tuple[FieldDef, str]]:
+        """Each field of the format with the data it prints."""
+        data = self.data
+        return [(f, f.data if f.number is None else data.get(f.number, f.data))
+                for f in self.format.fields]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A ``~`` command that acts at once: ``HS`` (host status), ``JA`` (cancel all), others."""
+
+    name: str
+    params: str = ""
+
+
+def _format_name(name: str) -> str:
+    name = name.strip().upper()
+    name = name if ":" in name else f"R:{name}"
+    return name if "." in name else f"{name}.ZPL"
+
+
+def _number(command: Command, index: int = 0, default: int | None = None) -> int:
+    parts = command.params.split(",")
+    value = parts[index].strip() if index < len(parts) else ""
+    head = value.split('"')[0] if command.name == "FN" else value
+    if not head and default is not None:
+        return default
+    if not (head.isascii() and head.isdigit()):
+        raise ProtocolError(
+            f"Invalid ^{command.name}{command.params} in ZPL: expected a number, got "
+            f"{head!r}. Hint: positions, field numbers and quantities are whole numbers."
+        )
+    return int(head)
+
+
+def _outside(data: bytes) -> ProtocolError:
+    return ProtocolError(
+        f"Invalid ZPL {describe(data[:40])} outside a label format: expected ^XA … ^XZ or a ~ "
+        "command. Hint: check what else writes to the printer's port."
+    )
+
+
+class Interpreter:
+    """The printer's reading of a ZPL stream, fed in chunks as they arrive.
+
+    `feed` returns the labels to print and the ``~`` commands, in stream order; stored formats
+    are kept in `formats`. Text outside any command raises `ProtocolError` (a real printer
+    would ignore it; Jejak's simulator is strict so that a client's mistake shows).
+    With `fields=False` a recall yields one shared, empty `Label` per format (a count).
+    """
+
+    __slots__ = ("_blank", "_fields", "_pending", "_recalled", "formats")
+
+    def __init__(self, *, fields: bool = True) -> None:
+        self._fields = fields
+        self._pending = b""
+        self._recalled: dict[str, Format] = {}
+        self._blank: dict[bytes, Label] = {}
+        self.formats: dict[str, Format] = {}
+
+    @property
+    def partial(self) -> bool:
+        """Whether part of a format has arrived and the rest has not."""
+        return bool(self._pending.strip())
+
+    def feed(self, data: bytes) -> list[Label | Control]:
+        buffer = self._pending + data if self._pending else data
+        self._pending = b""
+        out: list[Label | Control] = []
+        position, size = 0, len(buffer)
+        while position < size:
+            tilde = buffer.find(b"~", position)
+            limit = size if tilde < 0 else tilde
+            last = buffer.rfind(b"^XZ", position, limit)
+            if last >= 0:  # whole formats before the next ~ command: the hot path
+                self._whole(buffer[position:last], out)
+                position = last + 3
+                continue
+            start = buffer.find(b"^XA", position, limit)
+            rest = buffer[position : limit if start < 0 else start].strip()
+            if rest and not (start < 0 and tilde < 0 and b"^XA".startswith(rest)):
+                raise _outside(rest)
+            if start >= 0:  # a format still arriving, or one holding a ~ command
+                end = buffer.find(b"^XZ", start + 3)
+                if end < 0:
+                    if size - start > _MAX_FORMAT:
+                        raise ProtocolError(
+                            f"Invalid ZPL {describe(buffer[start : start + 40])}: expected ^XZ "
+                            f"within {_MAX_FORMAT} bytes. Hint: every format ends with ^XZ."
+                        )
+                    position = start
+                    break
+                out.extend(self._format(buffer[start + 3 : end].decode("latin-1")))
+                position = end + 3
+                continue
+            following = -1 if tilde < 0 else self._tilde(buffer, tilde, out)
+            if following < 0:  # nothing but a partial command left
+                position = tilde if tilde >= 0 else position if rest else size
+                break
+            position = following
+        self._pending = buffer[position:]
+        return out
+
+    def _whole(self, chunk: bytes, out: list[Label | Control]) -> None:
+        """Formats ``^XA`` … separated by ``^XZ``, with no ``~`` command among them."""
+        blank = self._blank
+        for block in chunk.split(b"^XZ"):
+            start = block.find(b"^XA")
+            if start < 0 or block[:start].strip():
+                raise _outside(block if start < 0 else block[:start].strip())
+            if blank and block.startswith(b"^XF", start + 3):
+                label = blank.get(block[start + 6 : block.find(b"^", start + 6)])
+                if label is not None:
+                    out.append(label)
+                    continue
+            out.extend(self._format(block[start + 3 :].decode("latin-1")))
+
+    def _tilde(self, buffer: bytes, tilde: int, out: list[Label | Control]) -> int:
+        """The ``~`` command at `tilde`: where the next command starts, -1 if incomplete."""
+        name = buffer[tilde + 1 : tilde + 3].decode("latin-1").upper()
+        if len(buffer) - tilde < 3 + (name in _PREFIX_COMMANDS):
+            return -1
+        if name in ("HS", "JA"):
+            out.append(Control(name))
+            return tilde + 3
+        if name in _PREFIX_COMMANDS:
+            out.extend(self._control(Command("~", name, chr(buffer[tilde + 3]))))
+            return tilde + 4
+        following = _PREFIX.search(buffer, tilde + 1)
+        if following is None:
+            return -1
+        out.extend(self._control(_commands(buffer[tilde : following.start()].decode("latin-1"))[0]))
+        return following.start()
+
+    def _control(self, command: Command) -> list[Control]:
+        if command.name in _PREFIX_COMMANDS and command.params[:1] != _DEFAULT_PREFIX[
+                command.name]:  # fmt: skip
+            raise ProtocolError(
+                f"Unsupported {command.prefix}{command.name}{command.params}: expected "
+                f"{_DEFAULT_PREFIX[command.name]!r}. Hint: Jejak's ZPL keeps the default ^ ~ ,."
+            )
+        return [Control(command.name, command.params)] if command.prefix == "~" else []
+
+    def _fast_label(self, text: str) -> Label | None:
+        """``^XF`` name ``^FS``, then ``^FN`` n ``^FD`` data ``^FS`` …: the hot path."""
+        filled: list[tuple[str, str]] = _XF_FIELD.findall(text)
+        tail = text[text.rfind("^") :]
+        quantity = int(tail[3:]) if tail[:3] == "^PQ" and tail[3:].isdigit() else 0
+        # Every caret accounted for: ^XF, its ^FS, three per field and the ^PQ.
+        if text.count("^") != 2 + 3 * len(filled) + (quantity > 0) or "~" in text:
+            return None
+        name = text[3 : text.find("^", 3)]
+        stored = self._recalled.get(name) or self._recall(name)
+        if not self._fields:
+            self._blank[name.encode("latin-1")] = Label(stored, [], 1)
+            filled = []
+        return Label(stored, filled, quantity or 1)
+
+    def _format(self, text: str) -> list[Label | Control]:
+        if text.startswith("^XF") and (label := self._fast_label(text)) is not None:
+            return [label]
+        out: list[Label | Control] = []
+        fields: list[FieldDef] = []
+        filled: list[tuple[str, str]] = []
+        name, recalled, quantity = "", None, 1
+        x = y = 0
+        number: int | None = None
+        kind = params = value = hex_char = ""
+        for command in _commands(text):
+            key = command.name
+            if command.prefix == "~" or key in _PREFIX_COMMANDS:
+                out.extend(self._control(command))
+            elif key in ("FO", "FT"):
+                x, y = _number(command, 0, 0), _number(command, 1, 0)
+            elif key == "FN":
+                number = _number(command)
+            elif key == "FD":
+                value = command.params
+                if hex_char:
+                    value = re.sub(re.escape(hex_char) + "([0-9A-Fa-f]{2})",
+                                   lambda m: chr(int(m.group(1), 16)), value)  # fmt: skip
+            elif key == "FH":
+                hex_char = command.params[:1] or "_"
+            elif key in ("A", "A@", "GB", "GC", "GD", "GE") or (key[:1] == "B" and key != "BY"):
+                kind, params = key, command.params
+            elif key == "FS":
+                if recalled is not None and number is not None:
+                    filled.append((str(number), value))
+                elif kind or value or number is not None:
+                    fields.append(FieldDef(number, x, y, kind, params, value))
+                number, kind, params, value, hex_char = None, "", "", "", ""
+            elif key == "DF":
+                name = _format_name(command.params)
+            elif key == "XF":
+                recalled = self._recall(command.params)
+            elif key == "PQ":
+                quantity = _number(command)
+        if name:
+            self.formats[name] = Format(name, tuple(fields))
+            self._recalled.clear()
+            self._blank.clear()
+        elif recalled is not None:
+            out.append(Label(recalled, filled, quantity))
+        elif fields:
+            out.append(Label(Format("", tuple(fields)), [], quantity))
+        return out
+
+    def _recall(self, name: str) -> Format:
+        stored = self.formats.get(_format_name(name))
+        if stored is None:
+            raise ProtocolError(
+                f"Unknown stored format {name!r} in ^XF: expected one of "
+                f"{sorted(self.formats)}. Hint: send the ^DF format first (connect() does)."
+            )
+        self._recalled[name] = stored
+        return stored

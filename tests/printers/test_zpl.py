@@ -1,0 +1,541 @@
+"""ZPL builders and parsers: exact labels, ^BX escape rules, ~HS round trips, the interpreter on
+real-world-like ZPL, and junk that must raise `ProtocolError` with a useful message."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jejak.engine.errors import InvalidFormat, InvalidQuantity, ProtocolError, ValidationError
+from jejak.engine.gs1 import AI, GS, Element, ElementString
+from jejak.engine.gs1_date import Gs1Date
+from jejak.printers.device import DeviceState
+from jejak.printers.zpl import (
+    Command,
+    Control,
+    DataMatrixData,
+    FieldDef,
+    Format,
+    HostStatus,
+    Interpreter,
+    Label,
+    LabelWriter,
+    decode_host_status,
+    escape_datamatrix,
+    module_dots,
+    parse_host_status,
+    recall_label,
+    stored_format,
+    tokenize,
+    unescape_datamatrix,
+)
+
+CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+GTIN_RAW = f"01095060001343521726123110ABC123{GS}21X7Y8Z9"
+NIE_RAW = f"1726123190DKL1234567890A1{GS}10ABC123{GS}21X7Y8Z9"
+ID_RAW = f"90DKL1234567890A1{GS}91291231"
+# What a Zebra answers to ~HS: string 1, string 2, string 3, each <STX>…<ETX><CR><LF>.
+HS_READY = (
+    b"\x02030,0,0,1245,000,0,0,0,000,0,0,0\x03\r\n"
+    b"\x02000,0,0,0,1,2,6,0,00000000,1,000\x03\r\n"
+    b"\x021234,0\x03\r\n"
+)
+# A label of the kind label designers write: comments, defaults, boxes, ^FH, two barcodes.
+DESIGNER_LABEL = b"""^XA
+^FX Header: a box, the company name and a rule.
+^CF0,40
+^FO40,40^GB120,120,120^FS
+^FO200,50^FDPT Contoh Farma^FS
+^FO40,180^GB700,3,3^FS
+^BY3,2,120
+^FO60,220^BCN,120,Y,N,N^FD1234567890^FS
+^FO500,220^BXN,6,200,,,,_^FD_10109506000134352^FS
+^FO60,400^A0N,30,30^FH\\^FDLot\\5F7^FS
+^PQ2
+^XZ
+"""
+# Printer setup as ZebraDesigner writes it before a label: ~ commands inside a format.
+DESIGNER_SETUP = b"^XA~TA000~JSN^LT0^MNW^MTT^PON^PMN^LH0,0^JMA^PR4,4~SD15^JUS^LRN^CI0^XZ"
+
+
+def interpret(data: bytes) -> tuple[Interpreter, list[Label | Control]]:
+    interpreter = Interpreter()
+    return interpreter, interpreter.feed(data)
+
+
+def printed_raw(label: Label) -> bytes:
+    content = unescape_datamatrix(label.data[1])
+    assert content.gs1
+    return content.data
+
+
+# --- Module size -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dpi", "modules", "dots"),
+    [(152, 18, 2), (203, 16, 3), (300, 16, 5), (600, 16, 9), (203, 22, 3), (300, 24, 3),
+     (600, 22, 7), (1200, 16, 18)],
+)  # fmt: skip
+def test_module_size_keeps_the_x_dimension_and_the_6_mm_minimum(
+    dpi: int, modules: int, dots: int
+) -> None:
+    assert module_dots(dpi, modules=modules) == dots
+    x_mm = dots * 25.4 / dpi
+    assert 0.254 - 1e-9 <= x_mm <= 0.495
+    assert modules * x_mm >= 6 - 1e-9
+    assert dots == 1 or (dots - 1) * 25.4 / dpi < 0.254 or modules * (dots - 1) * 25.4 / dpi < 6
+
+
+@pytest.mark.parametrize(
+    ("dpi", "modules", "message"),
+    [
+        (50, 16, ("Invalid printer resolution 50: expected 100 to 1200 dots per inch. Hint: "
+                  "Zebra printers have 203, 300 or 600 dpi.")),
+        (True, 16, ("Invalid printer resolution True: expected 100 to 1200 dots per inch. Hint: "
+                   "Zebra printers have 203, 300 or 600 dpi.")),
+        (100, 16, ("Invalid printer resolution 100 for a 16-module symbol: expected a module of "
+                  "0.254-0.495 mm making the symbol at least 6.0 mm. Hint: use a 203, 300 or "
+                  "600 dpi printer.")),
+    ],
+)  # fmt: skip
+def test_module_size_errors(dpi: int, modules: int, message: str) -> None:
+    with pytest.raises(InvalidQuantity) as caught:
+        module_dots(dpi, modules=modules)
+    assert str(caught.value) == message
+
+
+# --- Stored format and labels ------------------------------------------------------------------
+
+
+def test_stored_format_exact_at_203_dpi() -> None:
+    assert stored_format(dpi=203) == (
+        "^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO8,8^BXN,3,200,,,,_^FN1^FS"
+        "^FO120,8^A0N,20,20^FDBPOM RI^FS^FO120,34^A0N,20,20^FN2^FS^FO120,60^A0N,20,20^FN3^FS"
+        "^FO120,86^A0N,20,20^FN4^FS^FO120,112^A0N,20,20^FN5^FS^XZ"
+    )
+
+
+@pytest.mark.parametrize("dpi", [203, 300, 600])
+@pytest.mark.parametrize("caption", [True, False])
+def test_stored_format_is_what_the_interpreter_stores(dpi: int, caption: bool) -> None:
+    interpreter, events = interpret(stored_format(dpi=dpi, caption=caption).encode())
+    assert events == []
+    stored = interpreter.formats["R:JEJAK.ZPL"]
+    symbol, *texts = stored.fields
+    assert (symbol.number, symbol.command) == (1, "BX")
+    assert symbol.params == f"N,{module_dots(dpi)},200,,,,_"
+    assert [(f.number, f.command, f.data) for f in texts] == [
+        *([(None, "A", "BPOM RI")] if caption else []),
+        (2, "A", ""), (3, "A", ""), (4, "A", ""), (5, "A", ""),
+    ]  # fmt: skip
+    assert len({f.y for f in texts}) == len(texts)  # one line each
+
+
+@pytest.mark.parametrize(
+    ("raw", "label"),
+    [
+        (GTIN_RAW, ("^XA^XFR:JEJAK.ZPL^FS^FN1^FD_101095060001343521726123110ABC123_121X7Y8Z9^FS"
+                   "^FN2^FDGTIN: 09506000134352^FS^FN3^FDBATCH: ABC123^FS"
+                   "^FN4^FDEXP: 2026-12-31^FS^FN5^FDSN: X7Y8Z9^FS^PQ1^XZ")),
+        (NIE_RAW, ("^XA^XFR:JEJAK.ZPL^FS^FN1^FD_11726123190DKL1234567890A1_110ABC123_121X7Y8Z9"
+                  "^FS^FN2^FDNIE: DKL1234567890A1^FS^FN3^FDBATCH: ABC123^FS"
+                  "^FN4^FDEXP: 2026-12-31^FS^FN5^FDSN: X7Y8Z9^FS^PQ1^XZ")),
+        (ID_RAW, ("^XA^XFR:JEJAK.ZPL^FS^FN1^FD_190DKL1234567890A1_191291231^FS"
+                 "^FN2^FDNIE: DKL1234567890A1^FS^FN4^FDVALID: 2029-12-31^FS^PQ1^XZ")),
+        # Day 00 is the month's end; an underscore in data is doubled, GS becomes _1.
+        (f"01095060001343521726120010A_1{GS}21_", ("^XA^XFR:JEJAK.ZPL^FS^FN1^FD"
+         "_101095060001343521726120010A__1_121__^FS^FN2^FDGTIN: 09506000134352^FS"
+         "^FN3^FDBATCH: A_1^FS^FN4^FDEXP: 2026-12^FS^FN5^FDSN: _^FS^PQ1^XZ")),
+        # HRI, a leading GS (FNC1 as a reader sends it) and a non-canonical order are normalised.
+        ("(01)09506000134352(10)ABC123(17)261231(21)X7Y8Z9", None),
+        (f"{GS}{GTIN_RAW}", None),
+        (f"0109506000134352{GS}10ABC123{GS}21X7Y8Z9{GS}17261231", None),
+    ],
+)  # fmt: skip
+def test_recall_label_exact(raw: str, label: str | None) -> None:
+    expected = label or recall_label(GTIN_RAW)
+    assert recall_label(raw) == expected
+
+
+def test_label_writer_with_another_format_name_and_escape() -> None:
+    write = LabelWriter(name="E:LINE2.ZPL", escape="!")
+    assert write(f"0109506000134352{GS}21A!_") == (
+        "^XA^XFE:LINE2.ZPL^FS^FN1^FD!1010950600013435221A!!_^FS"
+        "^FN2^FDGTIN: 09506000134352^FS^FN5^FDSN: A!_^FS^PQ1^XZ"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "message"),
+    [
+        ("10AB^XZ", InvalidFormat,
+         ("Invalid DataMatrix data '10AB^XZ': character '^' at 4 cannot go into a ZPL field. "
+         "Expected printable ASCII without '^' and '~' (GS only between GS1 fields). "
+         "Hint: codes use GS1 CSET 82 characters.")),
+        ("10AB~HS", InvalidFormat, None),
+        ("10AB\n", InvalidFormat, None),
+        ("10ABé", InvalidFormat, None),
+        ("ABC", ValidationError, None),
+        ("", ValidationError, None),
+        ("99ABC", ValidationError, None),
+        ("10", ValidationError, None),
+        ("0109506", ValidationError, None),
+        (f"10AB{GS}{GS}21X", ValidationError, None),
+    ],
+)  # fmt: skip
+def test_recall_label_refuses(raw: str, kind: type[Exception], message: str | None) -> None:
+    with pytest.raises(kind) as caught:
+        recall_label(raw)
+    if message is not None:
+        assert str(caught.value) == message
+    assert "Hint:" in str(caught.value)
+
+
+def test_recall_label_trusts_the_engine_with_values() -> None:
+    # Structure and ZPL safety are checked per label; check digits and CSET 82 were checked
+    # when the engine built the code, and are not paid for again on the hot path.
+    assert recall_label("0109506000134353").startswith("^XA^XFR:JEJAK.ZPL^FS^FN1^FD_10109")
+    assert "SN: A B" in recall_label("21A B")
+
+
+def test_escape_character_must_be_usable() -> None:
+    with pytest.raises(InvalidFormat) as caught:
+        LabelWriter(escape="^")
+    assert str(caught.value) == (
+        "Invalid ^BX escape character '^': expected one punctuation character other than '^', "
+        "'~' and ','. Hint: Jejak uses '_'."
+    )
+    for bad in ("", "__", "A", "1", ",", "~"):
+        with pytest.raises(InvalidFormat):
+            stored_format(dpi=203, escape=bad)
+
+
+# --- ^BX escape rules --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "gs1", "escaped"),
+    [
+        (f"10A_B{GS}21X", True, "_110A__B_121X"),
+        ("0109506000134352", True, "_10109506000134352"),
+        ("__1", True, "_1____1"),
+        ("_1", False, "__1"),
+        (f"A{GS}B", False, "A_]B"),
+        ("plain text, spaces: ok", False, "plain text, spaces: ok"),
+    ],
+)
+def test_escape_datamatrix(data: str, gs1: bool, escaped: str) -> None:
+    assert escape_datamatrix(data, gs1=gs1) == escaped
+    assert unescape_datamatrix(escaped) == DataMatrixData(data.encode(), gs1)
+
+
+@pytest.mark.parametrize(
+    ("text", "data"),
+    [
+        ("_d065_d000B", b"A\x00B"),  # _dNNN: a byte by its decimal value
+        ("_@_G_[_^", b"\x00\x07\x1b\x1e"),  # _X: control characters
+        ("_1", b""),
+        ("", b""),
+        ("a_]b", b"a\x1db"),
+    ],
+)
+def test_unescape_zebra_sequences(text: str, data: bytes) -> None:
+    assert unescape_datamatrix(text).data == data
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("10A_2X", ("Invalid escape '_2X' at 3 in ^BX data '10A_2X': expected __, _1 (FNC1), "
+                   "_dNNN (NNN ≤ 255) or _@ to _^. Hint: FNC2, FNC3, PAD and code pages are "
+                   "outside Jejak's ZPL subset.")),
+        ("_d256", None), ("_d1", None), ("AB_", None), ("_x", None), ("_5009", None),
+        ("_0", None), ("_3", None),
+    ],
+)  # fmt: skip
+def test_unescape_refuses_what_jejak_does_not_send(text: str, message: str | None) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        unescape_datamatrix(text)
+    assert message is None or str(caught.value) == message
+
+
+ZPL_SAFE = st.text(st.sampled_from([chr(c) for c in range(0x20, 0x7F) if chr(c) not in "^~"]
+                                   + [GS]), max_size=60)  # fmt: skip
+
+
+@given(data=ZPL_SAFE, gs1=st.booleans(), escape=st.sampled_from(["_", "!", "\\", "{"]))
+def test_escape_round_trip(data: str, gs1: bool, escape: str) -> None:
+    escaped = escape_datamatrix(data, gs1=gs1, escape=escape)
+    assert "^" not in escaped
+    assert "~" not in escaped
+    assert GS not in escaped
+    assert unescape_datamatrix(escaped, escape=escape) == DataMatrixData(data.encode(), gs1)
+
+
+VALUE = st.text(st.sampled_from(CSET82), min_size=1, max_size=20)
+
+
+@st.composite
+def codes(draw: st.DrawFn) -> ElementString:
+    if draw(st.booleans()):
+        key = Element.parse("01", "09506000134352")
+    else:
+        key = Element.parse("90", draw(st.from_regex(r"[A-Z0-9]{1,16}", fullmatch=True)))
+    day = draw(st.sampled_from(["00", "01", "15", "28"]))
+    expiry = Gs1Date.parse(f"{draw(st.integers(26, 40))}{draw(st.integers(1, 12)):02d}{day}")
+    return ElementString.authentication(
+        key=key, batch=draw(VALUE), expiry=expiry, serial=draw(VALUE)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=codes())
+def test_label_round_trip_through_the_interpreter(code: ElementString) -> None:
+    zpl = stored_format(dpi=300) + recall_label(code.raw)
+    _, events = interpret(zpl.encode())
+    (label,) = events
+    assert isinstance(label, Label)
+    assert printed_raw(label) == code.raw.encode()
+    key = code.get(AI.GTIN) or code[AI.NIE]
+    expiry = code[AI.EXPIRY]
+    day = "" if expiry.endswith("00") else f"-{expiry[4:]}"
+    assert label.data == {
+        1: escape_datamatrix(code.raw),
+        2: f"{'GTIN' if AI.GTIN in code else 'NIE'}: {key}",
+        3: f"BATCH: {code[AI.BATCH]}",
+        4: f"EXP: 20{expiry[:2]}-{expiry[2:4]}{day}",
+        5: f"SN: {code[AI.SERIAL]}",
+    }
+
+
+# --- Host status -------------------------------------------------------------------------------
+
+
+def test_host_status_of_a_ready_printer() -> None:
+    status = parse_host_status(HS_READY)
+    assert status == HostStatus(
+        interface=30, label_length=1245, thermal_transfer=True, print_mode=2, width_mode=6,
+        password="1234",
+    )  # fmt: skip
+    assert status.condition() == (DeviceState.READY, "")
+
+
+def test_host_status_bytes_exact() -> None:
+    status = HostStatus(paper_out=True, paused=True, formats_in_buffer=12, labels_remaining=1,
+                        head_up=True, label_length=406)  # fmt: skip
+    assert status.to_bytes() == (
+        b"\x02000,1,1,0406,012,0,0,0,000,0,0,0\x03\r\n"
+        b"\x02000,0,1,0,0,2,0,0,00000001,1,000\x03\r\n"
+        b"\x021234,0\x03\r\n"
+    )
+
+
+FLAGS = st.booleans()
+
+
+@given(
+    status=st.builds(
+        HostStatus, paper_out=FLAGS, paused=FLAGS, formats_in_buffer=st.integers(0, 999),
+        buffer_full=FLAGS, partial_format=FLAGS, head_up=FLAGS, ribbon_out=FLAGS,
+        labels_remaining=st.integers(0, 99_999_999), label_length=st.integers(0, 9999),
+        interface=st.integers(0, 511), diagnostic_mode=FLAGS, corrupt_ram=FLAGS,
+        under_temperature=FLAGS, over_temperature=FLAGS, function_settings=st.integers(0, 255),
+        thermal_transfer=FLAGS, print_mode=st.integers(0, 9), width_mode=st.integers(0, 9),
+        label_waiting=FLAGS, graphics_stored=st.integers(0, 999),
+        password=st.from_regex(r"[0-9]{4}", fullmatch=True), static_ram=FLAGS,
+    )
+)  # fmt: skip
+def test_host_status_round_trip(status: HostStatus) -> None:
+    data = status.to_bytes()
+    assert parse_host_status(data) == status
+    assert decode_host_status(data + data[:7]) == (len(data), status)
+
+
+def test_host_status_framing_waits_for_the_whole_answer() -> None:
+    for cut in range(len(HS_READY) - 2):  # the last <CR><LF> is optional
+        assert decode_host_status(HS_READY[:cut]) == (0, None), cut
+    assert decode_host_status(b"\r\n" + HS_READY)[1] == parse_host_status(HS_READY)
+    extra = HS_READY.replace(b"0,0,0\x03", b"0,0,0,7,9\x03", 1)  # newer firmware, more fields
+    assert parse_host_status(extra) == parse_host_status(HS_READY)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"hello", ("Invalid ~HS answer b'hello': expected <STX> at the start of each line. Hint: "
+                   "three <STX>…<ETX> lines of 12, 11 and 2 comma-separated fields; is the port "
+                   "a Zebra printer's?")),
+        (HS_READY.replace(b"1245", b"12x5"), ("Invalid ~HS answer b'\\x02030,0,0,12x5,000,0,0,0,"
+         "000,0,0,0\\x03': expected 12 comma-separated numbers. Hint: three <STX>…<ETX> lines of "
+         "12, 11 and 2 comma-separated fields; is the port a Zebra printer's?")),
+        (HS_READY.replace(b",0,0\x03\r\n\x02000", b"\x03\r\n\x02000", 1), None),  # 10 fields
+        (HS_READY.replace(b"030,0,0", b"030,2,0"), None),  # a flag of 2
+        (b"\x02" + b"0" * 300, None),  # no <ETX>
+        (HS_READY + b"junk", None),
+        (HS_READY[:-10], None),  # cut short
+    ],
+)  # fmt: skip
+def test_host_status_junk(data: bytes, message: str | None) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse_host_status(data)
+    assert message is None or str(caught.value) == message
+    assert str(caught.value).startswith("Invalid ~HS answer")
+
+
+@pytest.mark.parametrize(
+    ("status", "condition"),
+    [
+        (HostStatus(), (DeviceState.READY, "")),
+        (HostStatus(paper_out=True), (DeviceState.FAULT, "paper out")),
+        (HostStatus(head_up=True, ribbon_out=True, paused=True),
+         (DeviceState.FAULT, "head open, ribbon out")),
+        (HostStatus(over_temperature=True), (DeviceState.FAULT, "head over temperature")),
+        (HostStatus(paused=True, buffer_full=True), (DeviceState.PAUSED, "paused")),
+        (HostStatus(buffer_full=True, corrupt_ram=True),
+         (DeviceState.WARNING, "receive buffer full, configuration lost")),
+        (HostStatus(under_temperature=True), (DeviceState.WARNING, "head under temperature")),
+    ],
+)  # fmt: skip
+def test_host_status_condition(status: HostStatus, condition: tuple[DeviceState, str]) -> None:
+    assert status.condition() == condition
+
+
+# --- Tokenizer and interpreter -----------------------------------------------------------------
+
+
+def test_tokenize_a_designer_label() -> None:
+    commands = tokenize(DESIGNER_LABEL)
+    assert commands[:4] == [
+        Command("^", "XA", "\n"),
+        Command("^", "FX", " Header: a box, the company name and a rule.\n"),
+        Command("^", "CF", "0,40\n"),
+        Command("^", "FO", "40,40"),
+    ]
+    assert Command("^", "A", "0N,30,30") in commands
+    assert Command("^", "FD", "Lot\\5F7") in commands
+    assert [c.name for c in commands].count("FS") == 6
+    assert tokenize(b"~CC^^XA^CT~~HS") == [
+        Command("~", "CC", "^"), Command("^", "XA", ""), Command("^", "CT", "~"),
+        Command("~", "HS", ""),
+    ]  # fmt: skip
+
+
+def test_interpreter_prints_an_inline_designer_label() -> None:
+    interpreter, events = interpret(DESIGNER_LABEL)
+    assert interpreter.formats == {}
+    (label,) = events
+    assert isinstance(label, Label)
+    assert label.quantity == 2
+    assert label.format == Format("", (
+        FieldDef(None, 40, 40, "GB", "120,120,120", ""),
+        FieldDef(None, 200, 50, "", "", "PT Contoh Farma"),
+        FieldDef(None, 40, 180, "GB", "700,3,3", ""),
+        FieldDef(None, 60, 220, "BC", "N,120,Y,N,N", "1234567890"),
+        FieldDef(None, 500, 220, "BX", "N,6,200,,,,_", "_10109506000134352"),
+        FieldDef(None, 60, 400, "A", "0N,30,30", "Lot_7"),  # ^FH\ decoded \5F
+    ))  # fmt: skip
+    assert [value for _, value in label.values()][-2:] == ["_10109506000134352", "Lot_7"]
+
+
+def test_interpreter_runs_designer_setup_commands_in_order() -> None:
+    _, events = interpret(DESIGNER_SETUP)
+    assert events == [Control("TA", "000"), Control("JS", "N"), Control("SD", "15")]
+    _, events = interpret(b"~CD,~CC^~CT~\r\n" + DESIGNER_SETUP + b"\r\n~HS~JA")
+    assert events[-2:] == [Control("HS"), Control("JA")]
+
+
+def test_stored_format_recall_fills_fields_and_keeps_defaults() -> None:
+    stream = (
+        b'^XA^DFR:SHIP.GRF^FS^FO10,10^A0N,20,20^FN1"Name"^FDnobody^FS'
+        b"^FO10,40^A0N,20,20^FN2^FS^FO10,70^FDfixed^FS^XZ"
+        b"^XA^XFSHIP.GRF^FN2^FDsecond^FS^PQ3^XZ"  # device and extension default to R: and .ZPL
+        b"^XA^XFR:SHIP.GRF^FS^FN1^FDfirst^FS^FN2^FD^FS^XZ"
+    ).replace(b".GRF", b"")
+    interpreter, events = interpret(stream)
+    assert list(interpreter.formats) == ["R:SHIP.ZPL"]
+    one, two = events
+    assert isinstance(one, Label)
+    assert isinstance(two, Label)
+    assert ([v for _, v in one.values()], one.quantity) == (["nobody", "second", "fixed"], 3)
+    assert ([v for _, v in two.values()], two.quantity) == (["first", "", "fixed"], 1)
+    assert two.data == {1: "first", 2: ""}
+
+
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(0, 10_000), max_size=12))
+def test_interpreter_is_indifferent_to_chunk_boundaries(cuts: list[int]) -> None:
+    stream = (
+        b"~CC^" + stored_format(dpi=203).encode() + b"\r\n"
+        + recall_label(GTIN_RAW).encode() + b"~HS" + recall_label(NIE_RAW).encode()
+        + DESIGNER_SETUP + b"~JA\r\n" + recall_label(ID_RAW).encode() + b"~HS"
+    )  # fmt: skip
+    _, whole = interpret(stream)
+    interpreter = Interpreter()
+    pieces: list[Label | Control] = []
+    edges = [0, *sorted(c % (len(stream) + 1) for c in cuts), len(stream)]
+    for start, end in itertools.pairwise(edges):
+        pieces += interpreter.feed(stream[start:end])
+    assert pieces == whole
+    assert not interpreter.partial
+    labels = [e for e in whole if isinstance(e, Label)]
+    assert [printed_raw(label) for label in labels] == [
+        raw.encode() for raw in (GTIN_RAW, NIE_RAW, ID_RAW)
+    ]
+    assert [e for e in whole if isinstance(e, Control)] == [
+        Control("CC", "^"), Control("HS"), Control("TA", "000"), Control("JS", "N"),
+        Control("SD", "15"),
+        Control("JA"), Control("HS"),
+    ]  # fmt: skip
+
+
+def test_interpreter_counting_mode_shares_one_empty_label() -> None:
+    interpreter = Interpreter(fields=False)
+    events = interpreter.feed((stored_format(dpi=203) + recall_label(GTIN_RAW) * 3).encode())
+    assert len(events) == 3
+    assert all(isinstance(e, Label) and e.filled == [] for e in events)
+    assert events[1] is events[2]
+
+
+@pytest.mark.parametrize(
+    ("stream", "message"),
+    [
+        (b"hello^XA^XZ", ("Invalid ZPL b'hello' outside a label format: expected ^XA \u2026 ^XZ or "
+                         "a ~ command. Hint: check what else writes to the printer's port.")),
+        (b"^FO10,10^FDx^FS^XZ", ("Invalid ZPL b'^FO10,10^FDx^FS' outside a label format: "
+                                "expected ^XA \u2026 ^XZ or a ~ command. Hint: check what else "
+                                "writes to the printer's port.")),
+        (b"^XA^XFR:NOPE.ZPL^FS^FN1^FDx^FS^XZ", ("Unknown stored format 'R:NOPE.ZPL' in ^XF: "
+         "expected one of []. Hint: send the ^DF format first (connect() does).")),
+        (b"^XA^FO10,x^FDa^FS^XZ", ("Invalid ^FO10,x in ZPL: expected a number, got 'x'. Hint: "
+                                  "positions, field numbers and quantities are whole numbers.")),
+        (b"^XA^CC#^XZ", ("Unsupported ^CC#: expected '^'. Hint: Jejak's ZPL keeps the default "
+                        "^ ~ ,.")),
+        (b"~CT+", None),
+        (b"^XA" + b"A" * (1 << 20), None),
+        (b"^XA^FNa^FS^XZ", None),
+        (b"^XA^XZjunk^XA^XZ", None),
+        (b"\x00\x01^XA^XZ", None),
+    ],
+)  # fmt: skip
+def test_interpreter_junk(stream: bytes, message: str | None) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        Interpreter().feed(stream)
+    assert message is None or str(caught.value) == message
+    assert re.search(r"Hint: .+\.$", str(caught.value))
+
+
+def test_interpreter_waits_for_the_rest() -> None:
+    interpreter = Interpreter()
+    pieces = (b"  ^", b"X", b"A^FO1,2^FD", b"x^FS^X", b"Z", b"\r\n~H", b"S")
+    events = [interpreter.feed(piece) for piece in pieces]
+    assert events[:4] == [[], [], [], []]
+    (label,) = events[4]
+    assert isinstance(label, Label)
+    assert label.values() == [(FieldDef(None, 1, 2, "", "", "x"), "x")]
+    assert events[5:] == [[], [Control("HS")]]
+    assert not interpreter.partial
