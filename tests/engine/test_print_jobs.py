@@ -243,7 +243,7 @@ def test_settle_ignores_stray_late_and_repeated_answers(store: Store, ledger: Pr
         (0, "already printed"),
         (1, "already failed"),
         (2, "already unknown"),
-        (500, "already none"),  # never sent
+        (500, "never sent"),
     ]
     # A second answer for a job in the same call finds it settled by the first.
     ledger.take([("p1", 1)], actor="engine")  # 12
@@ -264,7 +264,7 @@ def test_settle_ignores_stray_late_and_repeated_answers(store: Store, ledger: Pr
 def test_settle_with_only_ignored_answers_writes_nothing(store: Store, ledger: PrintLedger) -> None:
     before = store.events()
     settled = ledger.settle([("p1", O.PRINTED, ints(3, 4))], actor="engine")
-    assert (settled.outcomes, settled.ignored) == ({}, [(3, "already none"), (4, "already none")])
+    assert (settled.outcomes, settled.ignored) == ({}, [(3, "never sent"), (4, "never sent")])
     assert ledger.settle([("p1", O.PRINTED, ints())], actor="engine").ignored == []
     assert store.events() == before
     assert_pages_agree(store, ledger)

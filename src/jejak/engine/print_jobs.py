@@ -122,6 +122,8 @@ class PrintLedger:
         Returns the indices drawn for each request, in order; fewer (or none) when the level
         runs out of `Allocated` codes.
         """
+        if any(n < 0 for _, n in wanted):
+            raise ValueError(f"Negative job counts in {wanted!r}: expected counts >= 0.")
         total = sum(n for _, n in wanted)
         drawn: list[_Indices] = []
         with self.store.write() as txn:
@@ -185,7 +187,10 @@ class PrintLedger:
         current = prints.get(indices)
         sent = current == PrintOutcome.SENT
         result.ignored += [
-            (int(i), f"already {PrintOutcome(was).label}")
+            (
+                int(i),
+                "never sent" if was == PrintOutcome.NONE else f"already {PrintOutcome(was).label}",
+            )
             for i, was in zip(indices[~sent], current[~sent], strict=True)
         ]
         indices = indices[sent]
@@ -232,6 +237,11 @@ class PrintLedger:
             found.append((hits + start + chunk * layout.CHUNK).astype(np.int64))
             have += hits.size
         return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every code of the level has been scanned by `take` (none left to draw)."""
+        return self._cursor >= self.count
 
     @property
     def self_issued(self) -> bool:

@@ -96,8 +96,9 @@ def unpack(frames: Sequence[bytes]) -> tuple[Message, dict[str, Any]]:
     try:
         body = msgpack.unpackb(raw, raw=False, strict_map_key=True)
     except (ValueError, msgpack.UnpackException) as error:
+        why = str(error) or type(error).__name__
         raise ProtocolError(
-            f"{kind} body is not msgpack ({error}): got {describe(bytes(raw)[:40])}. "
+            f"{kind} body is not msgpack ({why}): got {describe(bytes(raw)[:40])}. "
             "Hint: the second frame is one msgpack map."
         ) from None
     if not isinstance(body, dict):

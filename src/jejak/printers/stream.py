@@ -106,12 +106,18 @@ class PrintEngine:
         self._sent_at: dict[int, float] = {}  # sampled job ids -> send time, for latency
         self._sample_every = sample_every
         self._exhausted: set[Level] = set()
+        # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
+        for ledger in self.ledgers.values():
+            self.report.recovered += ledger.recover(actor=actor)
         self._context = zmq.Context()
         self._curve = curve
         if curve is not None:
             curve.start(self._context)
         self.router = self._context.socket(zmq.ROUTER)
         self.router.setsockopt(zmq.LINGER, 0)
+        # A restarted driver reconnects under its printer id while its old connection may still
+        # look alive: the new connection takes the id over.
+        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
         self.router.setsockopt(zmq.SNDHWM, 0)
         self.router.setsockopt(zmq.RCVHWM, 0)
         if curve is not None:
@@ -125,8 +131,6 @@ class PrintEngine:
             self.pub.setsockopt(zmq.LINGER, 0)
             self.pub.bind(publish)
             self.pub_endpoint = self.pub.getsockopt_string(zmq.LAST_ENDPOINT)
-        for ledger in self.ledgers.values():
-            self.report.recovered += ledger.recover(actor=actor)
 
     def close(self) -> None:
         self.router.close(linger=0)
@@ -164,7 +168,7 @@ class PrintEngine:
             if until_done and self._done():
                 self._broadcast(Message.DONE)
                 break
-            if poller.poll(50):
+            if poller.poll(0 if self._wanting() else 50) or self._wanting():
                 self._turn()
             self._expire(time.monotonic())
             if on_turn is not None:
@@ -201,7 +205,12 @@ class PrintEngine:
         session.last_seen = time.monotonic()
         try:
             if kind is Message.CREDIT:
-                session.credit = max(0, session.credit + body["n"])
+                if body["n"] < 0:
+                    raise ProtocolError(
+                        f"CREDIT n={body['n']}: expected a count >= 0. Hint: credit is only "
+                        "granted, never taken back; answer jobs with PRINTED or FAILED."
+                    )
+                session.credit += body["n"]
             elif kind is Message.PRINTED:
                 self._answer(session, PrintOutcome.PRINTED, wire.job_ids(kind, body["jobs"]),
                              answers)  # fmt: skip
@@ -228,8 +237,9 @@ class PrintEngine:
         answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
     ) -> None:  # fmt: skip
         if body["protocol"] != wire.PROTOCOL_VERSION:
-            self._refuse(identity, f"protocol {body['protocol']!r}: expected "
-                                   f"{wire.PROTOCOL_VERSION}.")  # fmt: skip
+            self._refuse(identity, f"HELLO with protocol version {body['protocol']!r}: this "
+                                   f"engine speaks version {wire.PROTOCOL_VERSION}. Hint: "
+                                   "upgrade the driver or the engine.")  # fmt: skip
             return
         try:
             level = Level.parse(body["level"])
@@ -313,7 +323,7 @@ class PrintEngine:
             drawn = ledger.take(requests, actor=self.actor)
             with self.store.read() as txn:
                 for session, indices in zip(wanting, drawn, strict=True):
-                    if indices.size < min(session.credit, self.max_jobs):
+                    if indices.size < min(session.credit, self.max_jobs) or ledger.exhausted:
                         self._exhausted.add(level)
                     if not indices.size:
                         continue
@@ -321,6 +331,7 @@ class PrintEngine:
                                        form=CodeForm.RAW)  # fmt: skip
                     ids = (indices + (int(level) << _LEVEL_SHIFT)).tolist()
                     session.credit -= len(ids)
+                    session.last_seen = time.monotonic()  # its silence is counted from here
                     session.in_flight.update(ids)
                     self.report.sent += len(ids)
                     if self._sample_every:
@@ -329,6 +340,11 @@ class PrintEngine:
                             self._sent_at[job] = now
                     body = {"jobs": [[job, text] for job, text in zip(ids, texts, strict=True)]}
                     self.router.send_multipart([session.identity, *wire.pack(Message.JOB, body)])
+
+    def _wanting(self) -> bool:
+        """Whether some session holds credit that codes could still fill."""
+        return any(s.credit > 0 and s.level not in self._exhausted and s.state != "fault"
+                   for s in self._sessions.values())  # fmt: skip
 
     def _done(self) -> bool:
         levels = {s.level for s in self._sessions.values()}
