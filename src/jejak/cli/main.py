@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from jejak.cli import audit, batch, codes, demo, nie, product
+from jejak.cli import audit, batch, codes, demo, label, nie, printer, product
 from jejak.cli._output import Handler
 from jejak.engine.errors import JejakError, ValidationError
 
@@ -29,7 +29,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('jejak')}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for group in (codes, nie, product, batch, audit, demo):
+    for group in (codes, nie, product, batch, audit, label, printer, demo):
         group.register(commands)
     return parser
 

@@ -1,0 +1,211 @@
+"""`jejak printer ...`: the print-job stream's engine, printer drivers, simulators and keys.
+
+`printer serve` streams a batch's codes to the drivers that connect (the engine side);
+`printer drive` runs one driver between the engine and a device; `printer sim` runs a device
+simulator on loopback; `printer keys` writes CurveZMQ key pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jejak.cli._output import print_json
+from jejak.cli._store import actor, add_store_arguments, open_store
+from jejak.engine.codes import Level
+from jejak.engine.errors import InvalidFormat
+from jejak.printers._curve import (
+    CurveClient,
+    CurveKeys,
+    CurveServer,
+    allowed_keys,
+    create_keys,
+    public_key,
+)
+from jejak.printers.device import DeviceKind, PrintDevice
+from jejak.printers.driver import PrinterDriver
+from jejak.printers.stream import PrintEngine
+
+if TYPE_CHECKING:
+    from jejak.cli._output import Commands
+    from jejak.printers.coder_sim import CoderSimulator
+    from jejak.printers.zpl_sim import ZplSimulator
+
+
+def register(commands: Commands) -> None:
+    group = commands.add_parser("printer", help="print-job stream, drivers and simulators")
+    actions = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    serve = actions.add_parser(
+        "serve",
+        help="stream a batch's codes to printer drivers (the engine side)",
+        description="Bind the ZeroMQ ROUTER, accept drivers, and send each the jobs its credit "
+        "allows until every code of the levels in use is printed or settled. Prints the report.",
+    )
+    serve.add_argument("--batch", required=True, metavar="BATCH")
+    serve.add_argument("--bind", default="tcp://127.0.0.1:5555", help="ROUTER endpoint")
+    serve.add_argument("--publish", metavar="ENDPOINT", help="PUB endpoint for line events")
+    serve.add_argument("--timeout", type=float, help="stop after this many seconds")
+    serve.add_argument("--driver-timeout", type=float, default=5.0,
+                       help="seconds of silence after which a driver loses its jobs")  # fmt: skip
+    serve.add_argument("--curve-secret", metavar="FILE",
+                       help="the engine's .key_secret file: turns CurveZMQ on")  # fmt: skip
+    serve.add_argument("--curve-clients", metavar="DIR",
+                       help="folder of drivers' .key files allowed to connect")  # fmt: skip
+    add_store_arguments(serve)
+    serve.set_defaults(handler=_serve)
+
+    drive = actions.add_parser(
+        "drive",
+        help="run a printer driver between the engine and a device",
+        description="Connect to the device and to the engine, and keep the device fed until the "
+        "engine says the batch is done (or Ctrl-C).",
+    )
+    drive.add_argument("--kind", required=True, choices=[k.value for k in DeviceKind])
+    drive.add_argument("--device", required=True, metavar="HOST:PORT")
+    drive.add_argument("--engine", required=True, metavar="ENDPOINT", help="e.g. tcp://host:5555")
+    drive.add_argument("--printer-id", help="name the engine knows this printer by")
+    drive.add_argument("--level", default="primary", choices=[lv.name.lower() for lv in Level])
+    drive.add_argument("--dpi", type=int, default=300, help="ZPL printer resolution")
+    drive.add_argument("--low", type=int, default=50, help="credit low watermark (records)")
+    drive.add_argument("--high", type=int, default=150, help="credit high watermark (records)")
+    drive.add_argument("--curve-secret", metavar="FILE", help="this driver's .key_secret file")
+    drive.add_argument("--curve-server", metavar="FILE", help="the engine's public .key file")
+    drive.add_argument("--json", action="store_true", help="print the report as JSON")
+    drive.set_defaults(handler=_drive)
+
+    sim = actions.add_parser(
+        "sim",
+        help="run a device simulator (a real TCP server) until Ctrl-C",
+        description="A ZPL printer or a coder on loopback, speaking the device protocol.",
+    )
+    sim.add_argument("--kind", required=True, choices=[k.value for k in DeviceKind])
+    sim.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--rate", type=float, help="prints per second (default: as fast as it can)")
+    sim.add_argument("--buffer", type=int, default=200, help="record buffer size (coder)")
+    sim.set_defaults(handler=_sim)
+
+    keys = actions.add_parser("keys", help="write a CurveZMQ key pair (NAME.key, NAME.key_secret)")
+    keys.add_argument("--out", required=True, metavar="DIR")
+    keys.add_argument("--name", required=True)
+    keys.set_defaults(handler=_keys)
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _address(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidFormat(
+            f"Invalid device address {value!r}: expected HOST:PORT, e.g. 10.0.0.21:9100. "
+            "Hint: Zebra printers listen on raw TCP port 9100."
+        )
+    return host, int(port)
+
+
+def make_device(kind: DeviceKind, address: str, *, dpi: int = 300) -> PrintDevice:
+    host, port = _address(address)
+    if kind is DeviceKind.ZPL:
+        from jejak.printers.zpl_client import ZplPrinter  # noqa: PLC0415 - one kind per process
+
+        return ZplPrinter(host, port, dpi=dpi)
+    from jejak.printers.coder_client import CoderClient  # noqa: PLC0415 - one kind per process
+
+    return CoderClient(host, port)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    curve = None
+    if args.curve_secret:
+        if not args.curve_clients:
+            raise InvalidFormat(
+                "Invalid --curve-secret without --curve-clients: expected the folder of driver "
+                "public keys too. Hint: `jejak printer keys` writes them."
+            )
+        curve = CurveServer(CurveKeys.load(args.curve_secret), allowed_keys(args.curve_clients))
+    with (
+        open_store(args) as store,
+        PrintEngine(store, args.batch, bind=args.bind, publish=args.publish, curve=curve,
+                    actor=actor(args), driver_timeout=args.driver_timeout) as engine,
+        _stop_on_signals() as stop,
+    ):  # fmt: skip
+        where = f", events on {engine.pub_endpoint}" if engine.pub_endpoint else ""
+        print(f"jejak: engine on {engine.endpoint}{where}", file=sys.stderr, flush=True)
+        report = engine.serve(stop=stop, timeout=args.timeout)
+    print_json({"batch": args.batch, **report.as_dict()})
+    return 0
+
+
+def _drive(args: argparse.Namespace) -> int:
+    kind = DeviceKind(args.kind)
+    curve = None
+    if args.curve_secret or args.curve_server:
+        if not (args.curve_secret and args.curve_server):
+            raise InvalidFormat(
+                "Invalid CurveZMQ options: expected both --curve-secret and --curve-server. "
+                "Hint: the engine's public key is its NAME.key file."
+            )
+        curve = CurveClient(CurveKeys.load(args.curve_secret), public_key(args.curve_server))
+    device = make_device(kind, args.device, dpi=args.dpi)
+    printer = args.printer_id or f"{kind.value}@{args.device}"
+    with (
+        PrinterDriver(device, args.engine, printer=printer, level=Level.parse(args.level),
+                      low=args.low, high=args.high, curve=curve) as driver,
+        _stop_on_signals() as stop,
+    ):  # fmt: skip
+        report = driver.run(stop=stop)
+    summary = {"printer": printer, "received": report.received, "printed": report.printed,
+               "failed": report.failed, "unknown": report.unknown,
+               "reconnects": report.reconnects, "done": report.done}  # fmt: skip
+    if args.json:
+        print_json(summary)
+    else:
+        print(", ".join(f"{key} {value}" for key, value in summary.items()))
+    return 0
+
+
+def _sim(args: argparse.Namespace) -> int:
+    kind = DeviceKind(args.kind)
+    if kind is DeviceKind.ZPL:
+        from jejak.printers.zpl_sim import ZplSimulator  # noqa: PLC0415 - one kind per process
+
+        simulator: ZplSimulator | CoderSimulator = ZplSimulator(
+            host=args.host, port=args.port, rate=args.rate, keep=False
+        )
+    else:
+        from jejak.printers.coder_sim import CoderSimulator  # noqa: PLC0415
+
+        simulator = CoderSimulator(
+            host=args.host,
+            port=args.port,
+            rate=args.rate,
+            capacity=args.buffer,
+            keep_printed=False,
+        )
+    with simulator, _stop_on_signals() as stop:
+        print(f"{kind.value} simulator listening on {args.host}:{simulator.port}", flush=True)
+        stop.wait()
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    public, secret = create_keys(Path(args.out), args.name)
+    print(f"public {public}\nsecret {secret} (mode 0600: keep it on this machine)")
+    return 0
