@@ -27,8 +27,12 @@ from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.coder_client import CoderClient
 from jejak.printers.coder_sim import CoderSimulator
+from jejak.printers.device import PrintDevice
 from jejak.printers.driver import PrinterDriver
 from jejak.printers.stream import PrintEngine, StreamReport
+from jejak.printers.symbols import SymbolKind, read
+from jejak.printers.zpl_client import ZplPrinter
+from jejak.printers.zpl_sim import ZplSimulator
 
 NIE = "DKL1234567890A1"
 GTIN = "08991234567891"
@@ -60,9 +64,22 @@ class Run:
     skipped: list[bytes]
 
 
-def run_line(
-    store: Store, simulator: CoderSimulator, faults: Callable[[CoderSimulator], None] | None
-) -> Run:
+Simulator = CoderSimulator | ZplSimulator
+
+
+def device_for(simulator: Simulator) -> PrintDevice:
+    if isinstance(simulator, ZplSimulator):
+        return ZplPrinter("127.0.0.1", simulator.port, dpi=300, timeout=0.5)
+    return CoderClient("127.0.0.1", simulator.port, timeout=2.0)
+
+
+def printed_codes(simulator: Simulator) -> list[bytes]:
+    if isinstance(simulator, ZplSimulator):
+        return simulator.codes()
+    return simulator.printed
+
+
+def run_line(store: Store, simulator: Simulator, faults: Callable[[Simulator], None] | None) -> Run:
     """Serve the batch to one driver feeding `simulator`; inject `faults` from a thread."""
     stop = threading.Event()
     with PrintEngine(store, "B1", driver_timeout=5.0) as engine:
@@ -71,8 +88,8 @@ def run_line(
             target=lambda: result.setdefault("r", engine.serve(stop=stop, timeout=60))
         )
         serving.start()
-        device = CoderClient("127.0.0.1", simulator.port, timeout=2.0)
-        driver = PrinterDriver(device, engine.endpoint, printer="coder-1", low=50, high=150)
+        driver = PrinterDriver(device_for(simulator), engine.endpoint, printer="printer-1",
+                               low=50, high=150)  # fmt: skip
         injector = None
         if faults is not None:
             injector = threading.Thread(target=faults, args=(simulator,))
@@ -87,7 +104,8 @@ def run_line(
             driver.close()
     assert not serving.is_alive()
     assert driver_report.done, driver_report
-    return Run(result["r"], simulator.printed, simulator.skipped)
+    skipped = simulator.skipped if isinstance(simulator, CoderSimulator) else []
+    return Run(result["r"], printed_codes(simulator), skipped)
 
 
 def all_codes(store: Store) -> list[bytes]:
@@ -123,8 +141,10 @@ def check_invariants(store: Store, run: Run) -> dict[PrintOutcome, int]:
     return dict(tally)
 
 
-def test_thousands_of_jobs_without_faults(store: Store) -> None:
-    with CoderSimulator(capacity=200) as simulator:
+@pytest.mark.parametrize("kind", ["coder", "zpl"])
+def test_thousands_of_jobs_without_faults(store: Store, kind: str) -> None:
+    simulator: Simulator = CoderSimulator(capacity=200) if kind == "coder" else ZplSimulator()
+    with simulator:
         run = run_line(store, simulator, None)
     assert len(run.printed) == CODES
     assert run.report.printed == CODES
@@ -156,3 +176,28 @@ def test_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
         tally[PrintOutcome.PRINTED] + tally[PrintOutcome.FAILED] + tally[PrintOutcome.UNKNOWN]
         == CODES
     )
+
+
+def test_zpl_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
+    def faults(sim: Simulator) -> None:
+        assert isinstance(sim, ZplSimulator)
+        assert sim.wait_until(lambda s: s.printed_count >= 400, timeout=20)
+        sim.drop_connection()  # formats in the printer's buffer are lost with it
+        assert sim.wait_until(lambda s: s.printed_count >= 1000, timeout=20)
+        sim.set_head_open()
+        threading.Event().wait(0.3)
+        sim.set_head_open(on=False)
+        assert sim.wait_until(lambda s: s.printed_count >= 1800, timeout=20)
+        sim.set_silent()  # ~HS goes unanswered: the client must call it a fault
+        threading.Event().wait(1.0)
+        sim.set_silent(on=False)
+
+    with ZplSimulator(rate=20_000) as simulator:
+        run = run_line(store, simulator, faults)
+        label = simulator.render(len(simulator.printed) - 1)
+    tally = check_invariants(store, run)
+    assert tally[PrintOutcome.UNKNOWN] > 0
+    # The last label the printer made decodes, from its pixels, to the code it was sent.
+    assert [(d.symbology, d.data) for d in read(label)] == [
+        (SymbolKind.GS1_DATAMATRIX.symbology, run.printed[-1])
+    ]
