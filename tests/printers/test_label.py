@@ -26,6 +26,7 @@ from jejak.engine.errors import (
 )
 from jejak.engine.gs1 import ElementString
 from jejak.engine.symbology import Symbology
+from jejak.printers import zpl as zpl_module
 from jejak.printers.label import (
     CAPTION,
     Label,
@@ -372,29 +373,43 @@ def test_svg_escapes_text() -> None:
 # --- ZPL -----------------------------------------------------------------------------------------
 
 
-def _graphic(zpl: str) -> NDArray[np.bool_]:
-    total, _, per_row, data = re.search(r"\^GFA,(\d+),(\d+),(\d+),([0-9A-F]+)\^FS", zpl).groups()  # type: ignore[union-attr]
+def _graphic(zpl: str, x: int, y: int) -> NDArray[np.bool_]:
+    pattern = rf"\^FO{x},{y}\^GFA,(\d+),(\d+),(\d+),([0-9A-F]+)\^FS"
+    total, _, per_row, data = re.search(pattern, zpl).groups()  # type: ignore[union-attr]
     assert len(data) == 2 * int(total)
     packed = np.frombuffer(bytes.fromhex(data), np.uint8).reshape(-1, int(per_row))
     return np.unpackbits(packed, axis=1).astype(bool)
 
 
-def test_zpl_datamatrix() -> None:
-    code = LabelCode.parse("(01)08991234567891(10)B_2611001(17)281031(21)2TW7QRYF337A")
-    label = layout(code, LabelSpec(dpi=203))
+def _printed(zpl: str) -> zpl_module.Label:
+    """What a printer makes of the ZPL: jejak.printers.zpl's interpreter, the simulator's."""
+    events = zpl_module.Interpreter().feed(zpl.encode("latin-1"))
+    assert len(events) == 1
+    assert isinstance(events[0], zpl_module.Label)
+    return events[0]
+
+
+@pytest.mark.parametrize("dpi", DPIS)
+def test_zpl_datamatrix(dpi: int) -> None:
+    raw = "01089912345678911728103110B_2611001\x1d212TW7QRYF337A"
+    label = layout(LabelCode.parse(raw), LabelSpec(dpi=dpi))
     zpl = render_zpl(label)
+    stored, recall, end = zpl.split("\n")
+    assert (recall, end) == (zpl_module.recall_label(raw), "")  # the drivers' hot-path recall
+    assert stored.startswith(f"^XA^DFR:JEJAK.ZPL^FS^PW{label.width}^LL{label.height}^LH0,0")
+    printed = _printed(zpl)
+    assert printed.format.name == "R:JEJAK.ZPL"
+    (symbol_field, data), *texts = printed.values()
     placed = label.symbols[0]
-    assert zpl.startswith(f"^XA^CI0^PW{label.width}^LL{label.height}^LH0,0\n")
-    assert zpl.endswith("^PQ1^XZ\n")
-    assert (
-        f"^FO{placed.x},{placed.y}\n^BXN,3,200,24,24,,_"
-        "^FD_101089912345678911728103110B__2611001_1212TW7QRYF337A^FS\n"
-    ) in zpl
-    lines = re.findall(r"\^FT(\d+),(\d+)\^A0N,17,17(\^FH_)?\^FD([^^]*)\^FS", zpl)
-    assert [(int(x), int(y)) for x, y, _, _ in lines] == [(t.x, t.baseline) for t in label.lines]
-    assert [text for _, _, _, text in lines] == [
-        "GTIN: 08991234567891", "BATCH: B_5F2611001", "EXP: 2028-10-31", "SN: 2TW7QRYF337A",
-    ]  # fmt: skip
+    dots = placed.size.dots
+    assert (symbol_field.x, symbol_field.y) == (placed.x, placed.y)
+    assert (symbol_field.command, symbol_field.params) == ("BX", f"N,{dots},200,24,24,,_")
+    assert zpl_module.unescape_datamatrix(data) == zpl_module.DataMatrixData(raw.encode(), True)
+    em = label.lines[0].size
+    assert [(f.command, f.params, f.x, f.y, text) for f, text in texts] == [
+        ("A", f"0N,{em},{em}", line.x, line.baseline, line.text) for line in label.lines
+    ]
+    assert "BATCH: B_2611001" in [text for _, text in texts]
     assert CAPTION not in zpl
     assert "^GFA" not in zpl
 
@@ -403,17 +418,25 @@ def test_zpl_datamatrix() -> None:
 def test_zpl_qr_graphic(name: str) -> None:
     label = _label(name, 300)
     zpl = render_zpl(label)
-    qr = next(p for p in label.symbols if p.symbol.kind.value != "gs1-datamatrix")
-    dots = qr.size.dots
-    graphic = _graphic(zpl)[:, : qr.width]
-    assert np.array_equal(graphic, np.repeat(np.repeat(qr.symbol.modules, dots, 0), dots, 1))
-    assert f"^FO{qr.x},{qr.y}\n^GFA," in zpl
-    assert ("^FDBPOM RI^FS" in zpl) is label.spec.two_codes
+    stored, recall, _ = zpl.split("\n")
+    for qr in label.symbols:
+        if qr.symbol.kind.value == "gs1-datamatrix":
+            continue
+        dots = qr.size.dots
+        graphic = _graphic(recall, qr.x, qr.y)[:, : qr.width]
+        assert np.array_equal(graphic, np.repeat(np.repeat(qr.symbol.modules, dots, 0), dots, 1))
+    texts = [text for definition, text in _printed(zpl).values() if definition.command == "A"]
+    lines = [line.text for line in label.lines]
+    assert texts == lines
+    assert (CAPTION in texts) is label.spec.two_codes
+    assert ("^FDBPOM RI^FS" in stored) is label.spec.two_codes  # fixed in the stored format
 
 
-def test_zpl_escapes_text() -> None:
-    zpl = render_zpl(layout(LabelCode.parse("A^B~C_D", plain=True), LabelSpec(symbology=QR)))
-    assert "^FH_^FDA_5EB_7EC_5FD^FS" in zpl
+def test_zpl_plain_text_and_format_name() -> None:
+    label = layout(LabelCode.parse("A^B~C_D", plain=True), LabelSpec(symbology=QR))
+    zpl = render_zpl(label, name="R:PLAIN.ZPL")
+    assert "^XA^XFR:PLAIN.ZPL^FS^FN2^FH_^FDA_5EB_7EC_5FD^FS^FO" in zpl
+    assert [text for _, text in _printed(zpl).values()] == ["A^B~C_D"]
 
 
 def test_render_registry() -> None:

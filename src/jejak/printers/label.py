@@ -1,4 +1,4 @@
-"""Pack labels: the size rule, the layout, and PNG, SVG and ZPL renderings of one label.
+"""Pack labels: the size rule, the layout, and (from `_label_render`) PNG, SVG and ZPL.
 
 A label is one or two symbols and their human-readable lines, black on white (Art. 17), all
 positions in printer dots. The module size is the smallest whole number of dots that makes an
@@ -16,6 +16,10 @@ its text lines beside it) and the BPOM-issued QR (right, captioned); with `two_c
 `bpom_code`, the label's one code is the BPOM-issued one (the manufacturer's code is printed
 elsewhere on the pack) and it is a captioned QR. Without `two_codes` there is no caption.
 
+Renderings: `render_bitmap` and `render_png` (1-bit, pHYs = the resolution, so it prints to
+size), `render_svg` (millimetres; text as ``<text>``), `render_zpl` (a ``^DF`` stored format of
+this layout and the ``^XF`` recall that `jejak.printers.zpl.LabelWriter` writes).
+
 >>> label = layout(LabelCode.parse("(01)09506000134352(10)ABC123(17)261200(21)X7Y8Z9"))
 >>> [line.text for line in label.lines]
 ['GTIN: 09506000134352', 'BATCH: ABC123', 'EXP: 2026-12', 'SN: X7Y8Z9']
@@ -29,29 +33,27 @@ elsewhere on the pack) and it is a captioned QR. Without `two_codes` there is no
 
 from __future__ import annotations
 
-import io
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
-from xml.sax.saxutils import escape, quoteattr
-
-import numpy as np
-from numpy.typing import NDArray
-from PIL import Image, ImageDraw, ImageFont
 
 from jejak.engine._text import describe
-from jejak.engine.errors import (
-    InvalidCombination,
-    InvalidFormat,
-    InvalidQuantity,
-    SymbolError,
-    ValidationError,
-)
+from jejak.engine.errors import InvalidCombination, InvalidFormat, InvalidQuantity, ValidationError
 from jejak.engine.gs1 import AI, GS, GS_ESCAPE, ElementString
 from jejak.engine.symbology import parse_read
+from jejak.printers._label_render import (
+    LabelFormat,
+    TextRole,
+    font,
+    render,
+    render_bitmap,
+    render_png,
+    render_svg,
+    render_zpl,
+    zpl_format,
+    zpl_recall,
+)
 from jejak.printers.symbols import Symbol, SymbolKind, encode, encode_raw, verify
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "ModuleSize",
     "PlacedSymbol",
     "TextLine",
+    "TextRole",
     "hri_lines",
     "layout",
     "module_size",
@@ -72,6 +75,8 @@ __all__ = [
     "render_png",
     "render_svg",
     "render_zpl",
+    "zpl_format",
+    "zpl_recall",
 ]
 
 CAPTION = "BPOM RI"
@@ -94,14 +99,6 @@ class LabelSymbology(StrEnum):
 
     DATAMATRIX = "datamatrix"
     QR = "qr"
-
-
-class LabelFormat(StrEnum):
-    """The renderings `render` writes."""
-
-    PNG = "png"
-    SVG = "svg"
-    ZPL = "zpl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,11 +277,6 @@ class PlacedSymbol:
         return f"{issuer}{names[self.symbol.kind]} {self.symbol.rows}x{self.symbol.columns}"
 
 
-class TextRole(StrEnum):
-    HRI = "hri"  # a human-readable line, left-aligned at x
-    CAPTION = "caption"  # "BPOM RI", centred at x
-
-
 @dataclass(frozen=True, slots=True)
 class TextLine:
     """One line of text: `x` is its left edge (HRI) or centre (caption), `baseline` in dots,
@@ -295,6 +287,7 @@ class TextLine:
     baseline: int
     size: int
     role: TextRole = TextRole.HRI
+    ai: AI | None = None  # the element an HRI line shows (None: plain text, caption)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +323,11 @@ def _date(value: str) -> str:
     return f"20{value[:2]}-{value[2:4]}" + ("" if value[4:] == "00" else f"-{value[4:]}")
 
 
+def _line_ais(code: LabelCode) -> tuple[AI | None, ...]:
+    content = code.content
+    return tuple(e.ai for e in content.elements) if isinstance(content, ElementString) else (None,)
+
+
 def hri_lines(code: LabelCode) -> tuple[str, ...]:
     """The human-readable lines of a code: one per element, or the plain text as it is.
 
@@ -343,17 +341,6 @@ def hri_lines(code: LabelCode) -> tuple[str, ...]:
         f"{_TITLES[e.ai]}: {_date(e.value) if e.ai.rule.date else e.value}"
         for e in content.elements
     )
-
-
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    font = ImageFont.load_default(size=size)
-    if not isinstance(font, ImageFont.FreeTypeFont):
-        raise SymbolError(
-            "Pillow has no FreeType support: expected ImageFont.load_default(size=...) to give a "
-            "scalable font. Hint: install a Pillow wheel built with FreeType."
-        )
-    return font
 
 
 def _symbol(code: LabelCode, kind: SymbolKind) -> Symbol:
@@ -434,12 +421,12 @@ def layout(
     per_mm = spec.dpi / 25.4
     margin, gap = round(_MARGIN_MM * per_mm), round(_GAP_MM * per_mm)
     em = max(8, round(spec.text_pt / 72 * spec.dpi))
-    font = _font(em)
-    cap = round(-font.getbbox("H", anchor="ls")[1])
-    caption_top = math.ceil(-font.getbbox(CAPTION, anchor="ls")[1]) + round(0.2 * per_mm)
-    descent = round(font.getmetrics()[1])
+    face = font(em)
+    cap = round(-face.getbbox("H", anchor="ls")[1])
+    caption_top = math.ceil(-face.getbbox(CAPTION, anchor="ls")[1]) + round(0.2 * per_mm)
+    descent = round(face.getmetrics()[1])
     texts = hri_lines(main)
-    text_width = math.ceil(max(font.getlength(t) for t in texts))
+    text_width = math.ceil(max(face.getlength(t) for t in texts))
     top = margin + max(s.quiet_zone * z.dots for s, z, _ in sizes)
     captioned = next(((s, z) for s, z, bpom in sizes if bpom), None)
     caption = None  # the caption's baseline: clear of the BPOM-issued symbol's quiet zone
@@ -447,7 +434,7 @@ def layout(
         symbol, size = captioned
         caption = top + (symbol.rows + symbol.quiet_zone) * size.dots + caption_top
     baselines, caption = _baselines(top + cap, len(texts), em, caption)
-    half_caption = math.ceil(font.getlength(CAPTION) / 2)
+    half_caption = math.ceil(face.getlength(CAPTION) / 2)
     placed: list[PlacedSymbol] = []
     lines: list[TextLine] = []
     bottom = max(baselines[-1], caption or 0) + descent
@@ -462,7 +449,10 @@ def layout(
         bottom = max(bottom, top + item.height + quiet)
         if index == 0:  # the text lines stand beside the first symbol
             x += gap
-            lines += [TextLine(t, x, y, em) for t, y in zip(texts, baselines, strict=True)]
+            lines += [
+                TextLine(t, x, y, em, ai=ai)
+                for t, y, ai in zip(texts, baselines, _line_ais(main), strict=True)
+            ]
             x += text_width + (gap if len(sizes) > 1 else 0)
     if caption is not None:
         owner = next(p for p in placed if p.bpom_issued)
@@ -483,155 +473,3 @@ def _baselines(
         elif 0 < first + (count - 1) * pitch - caption <= pitch:
             caption = round(first + (count - 1) * pitch)
     return [round(first + row * pitch) for row in range(count)], caption
-
-
-# --- Renderers ---------------------------------------------------------------------------------
-
-
-def render_bitmap(label: Label) -> NDArray[np.uint8]:
-    """The label as 8-bit grey at the printer's resolution: 0 black, 255 white, nothing else
-    (text is drawn without anti-aliasing, as a thermal head prints it)."""
-    image = Image.new("L", (label.width, label.height), 255)
-    draw = ImageDraw.Draw(image)
-    draw.fontmode = "1"
-    for line in label.lines:
-        anchor = "ms" if line.role is TextRole.CAPTION else "ls"
-        draw.text((line.x, line.baseline), line.text, fill=0, font=_font(line.size), anchor=anchor)
-    pixels = np.array(image, dtype=np.uint8)
-    for placed in label.symbols:
-        dots = placed.size.dots
-        dark = np.repeat(np.repeat(placed.symbol.modules, dots, axis=0), dots, axis=1)
-        area = pixels[placed.y : placed.y + placed.height, placed.x : placed.x + placed.width]
-        area[...] = np.where(dark, 0, 255)
-    return pixels
-
-
-def render_png(label: Label) -> bytes:
-    """A 1-bit PNG whose pHYs chunk carries the resolution, so that it prints to size."""
-    image = Image.fromarray(render_bitmap(label)).convert("1", dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    image.save(out, "PNG", dpi=(label.spec.dpi, label.spec.dpi), optimize=False)
-    return out.getvalue()
-
-
-def _runs(modules: NDArray[np.bool_]) -> str:
-    """Path data in module units: one ``M x y h w v1 h-w z`` per horizontal run of dark modules."""
-    parts = []
-    for y, row in enumerate(modules):
-        edges = np.flatnonzero(np.diff(np.concatenate(([False], row, [False])).view(np.int8)))
-        parts += [
-            f"M{a} {y}h{b - a}v1h-{b - a}z" for a, b in zip(edges[::2], edges[1::2], strict=True)
-        ]
-    return "".join(parts)
-
-
-def render_svg(label: Label) -> str:
-    """SVG in millimetres: each symbol one ``<path>`` (module runs, scaled), the text lines and
-    the caption ``<text>`` elements (searchable, read by screen readers), with title and desc."""
-    mm = label.mm
-
-    def num(dots: float) -> str:
-        return f"{mm(dots):.4f}".rstrip("0").rstrip(".")
-
-    title = "Pack label: " + "; ".join(f"{p.title}: {_data_text(p.symbol)}" for p in label.symbols)
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{num(label.width)}mm" '
-            f'height="{num(label.height)}mm" viewBox="0 0 {num(label.width)} '
-            f'{num(label.height)}" role="img" aria-labelledby="title desc">'
-        ),
-        f'<title id="title">{escape(title)}</title>',
-        f'<desc id="desc">{escape(label.summary)}. Black on white (BPOM Art. 17).</desc>',
-        f'<rect width="{num(label.width)}" height="{num(label.height)}" fill="#fff"/>',
-    ]
-    for placed in label.symbols:
-        scale = num(placed.size.dots)
-        out.append(
-            f'<path transform="matrix({scale} 0 0 {scale} {num(placed.x)} {num(placed.y)})" '
-            f'fill="#000" shape-rendering="crispEdges" d="{_runs(placed.symbol.modules)}">'
-            f"<title>{escape(placed.title)}: {escape(_data_text(placed.symbol))}</title></path>"
-        )
-    for line in label.lines:
-        anchor = "middle" if line.role is TextRole.CAPTION else "start"
-        out.append(
-            f'<text x="{num(line.x)}" y="{num(line.baseline)}" font-size="{num(line.size)}" '
-            'font-family="Aileron, Helvetica, Arial, sans-serif" fill="#000" '
-            f'text-anchor="{anchor}" class={quoteattr(line.role.value)}>{escape(line.text)}</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
-
-
-def _data_text(symbol: Symbol) -> str:
-    text = symbol.data.decode("ascii")
-    return ElementString.parse(text).hri if symbol.kind.is_gs1 else text
-
-
-_ZPL_ESCAPE = "_"
-
-
-def _zpl_text(text: str) -> str:
-    """``^FD`` text, with ``^FH`` hex escapes for the characters ZPL would take as commands."""
-    if not any(c in text for c in "^~_"):
-        return f"^FD{text}"
-    return "^FH_^FD" + "".join(f"_{ord(c):02X}" if c in "^~_" else c for c in text)
-
-
-def _zpl_graphic(placed: PlacedSymbol) -> str:
-    """``^GFA`` of the symbol's modules at its module size: the exact matrix that was verified."""
-    dots = placed.size.dots
-    dark = np.repeat(np.repeat(placed.symbol.modules, dots, axis=0), dots, axis=1)
-    packed = np.packbits(dark, axis=1)
-    total, per_row = packed.size, packed.shape[1]
-    return f"^GFA,{total},{total},{per_row},{packed.tobytes().hex().upper()}"
-
-
-def render_zpl(label: Label) -> str:
-    """The ZPL a Zebra printer receives for this label, one ``^XA``...``^XZ`` format.
-
-    GS1 DataMatrix prints natively: ``^BX`` at the module size and symbol size of the layout,
-    with ``_`` as escape character, so ``_1`` is FNC1 (first, and for each GS). QR symbols are
-    sent as a ``^GFA`` graphic of the verified module matrix: GS1 QR (FNC1) in ``^BQ`` needs
-    recent firmware, and a graphic prints exactly the symbol the PNG and SVG show.
-    """
-    parts = [f"^XA^CI0^PW{label.width}^LL{label.height}^LH0,0"]
-    for placed in label.symbols:
-        symbol = placed.symbol
-        parts.append(f"^FO{placed.x},{placed.y}")
-        if symbol.kind is SymbolKind.GS1_DATAMATRIX:
-            data = symbol.data.decode("ascii").replace(_ZPL_ESCAPE, _ZPL_ESCAPE * 2)
-            parts.append(
-                f"^BXN,{placed.size.dots},200,{symbol.columns},{symbol.rows},,{_ZPL_ESCAPE}"
-                f"^FD{_ZPL_ESCAPE}1{data.replace(GS, _ZPL_ESCAPE + '1')}^FS"
-            )
-        else:
-            parts.append(_zpl_graphic(placed) + "^FS")
-    for line in label.lines:
-        font = f"^A0N,{line.size},{line.size}"
-        if line.role is TextRole.CAPTION:
-            owner = next(p for p in label.symbols if p.bpom_issued)
-            top = line.baseline - round(0.75 * line.size)
-            left, span = owner.x - owner.quiet, owner.width + 2 * owner.quiet
-            parts.append(f"^FO{left},{top}{font}^FB{span},1,0,C,0{_zpl_text(line.text)}^FS")
-        else:
-            parts.append(f"^FT{line.x},{line.baseline}{font}{_zpl_text(line.text)}^FS")
-    parts.append("^PQ1^XZ")
-    return "\n".join(parts) + "\n"
-
-
-_WRITERS: dict[LabelFormat, Callable[[Label], bytes]] = {
-    LabelFormat.PNG: render_png,
-    LabelFormat.SVG: lambda label: render_svg(label).encode("utf-8"),
-    LabelFormat.ZPL: lambda label: render_zpl(label).encode("ascii"),
-}
-
-
-def render(label: Label, fmt: LabelFormat | str) -> bytes:
-    """The label in `fmt` ('png', 'svg' or 'zpl'), as the bytes of a file."""
-    if not (isinstance(fmt, str) and fmt in LabelFormat._value2member_map_):
-        raise InvalidFormat(
-            f"Invalid label format {describe(fmt)}: expected 'png', 'svg' or 'zpl'. "
-            "Hint: png and svg to look at or print to size; zpl for a Zebra printer."
-        )
-    return _WRITERS[LabelFormat(fmt)](label)
