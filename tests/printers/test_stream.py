@@ -723,6 +723,27 @@ def test_done_once_every_code_is_settled(
     assert store.verify_audit().ok
 
 
+def test_drain_sends_nothing_new_and_ends_when_every_job_is_answered(
+    serve: Callable[..., Served], driver: Callable[..., Driver], store: Store
+) -> None:
+    served = serve(until_done=True)
+    p1 = driver(served.engine.endpoint)
+    p1.hello()
+    p1.credit(10)
+    jobs = [job for job, _ in p1.jobs(10)]
+    served.engine.drain()  # e.g. the end of a shift: stop feeding, keep every answer
+    p1.credit(50)
+    p1.quiet()  # no new jobs while draining
+    p1.printed(jobs[:4])
+    p1.quiet()  # 6 still in flight: not done
+    p1.printed(jobs[4:])
+    assert p1.expect(Message.DONE) == {}
+    report = served.join()
+    assert (report.sent, report.printed, report.unknown) == (10, 10, 0)
+    assert counts(store)[O.PRINTED] == 10
+    assert counts(store)[O.NONE] == 490  # the rest stays Allocated for the next shift
+
+
 def test_done_when_the_credit_matched_the_last_codes_exactly(
     serve: Callable[..., Served], driver: Callable[..., Driver]
 ) -> None:

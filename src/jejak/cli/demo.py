@@ -17,8 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from jejak.cli._demo_print import print_cases, print_packs
 from jejak.cli._output import print_warnings
 from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import CodeForm
@@ -130,16 +129,16 @@ def _run_store(path: Path, product: Product, request: CodeRequest) -> int:
             verdict = "OK" if not read.warnings else "DEFECT: " + read.warnings[0]
             print(f"{data[:3]} -> {read.code.hri}  {verdict}")
 
-        _section("A short run: 1,000 packs printed, 990 verified, 10 rejected")
-        printed = np.arange(1000, dtype=np.int64)
-        store.transition(request.batch, Level.PRIMARY, printed, CodeState.ENCODED, actor=_ACTOR)
-        store.transition(
-            request.batch, Level.PRIMARY, printed[:990], CodeState.COMMISSIONED, actor=_ACTOR
-        )
-        store.transition(
-            request.batch, Level.PRIMARY, printed[990:], CodeState.LABEL_SCRAPPED, actor=_ACTOR
-        )
-        info = lookup(store, Symbology.GS1_DATAMATRIX.value + raws[0])
+        _section("Print run: the ZeroMQ stream to simulated devices over TCP")
+        printed = print_packs(store, request.batch, 1000, actor=_ACTOR)
+        print_cases(store, request.batch, 9, actor=_ACTOR)
+
+        _section(f"Verification: {printed.size - 10:,} packs read back, 10 rejected")
+        store.transition(request.batch, Level.PRIMARY, printed[:-10], CodeState.COMMISSIONED,
+                         actor=_ACTOR)  # fmt: skip
+        store.transition(request.batch, Level.PRIMARY, printed[-10:], CodeState.LABEL_SCRAPPED,
+                         actor=_ACTOR)  # fmt: skip
+        info = lookup(store, Symbology.GS1_DATAMATRIX.value + raws[-1])
         print(
             f"scanned {info.code.hri}: batch {info.batch.batch}, {info.level.name.lower()} "
             f"#{info.index}, {info.state.label}"

@@ -106,6 +106,7 @@ class PrintEngine:
         self._sent_at: dict[int, float] = {}  # sampled job ids -> send time, for latency
         self._sample_every = sample_every
         self._exhausted: set[Level] = set()
+        self._draining = threading.Event()
         # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
         for ledger in self.ledgers.values():
             self.report.recovered += ledger.recover(actor=actor)
@@ -165,7 +166,7 @@ class PrintEngine:
             now = time.monotonic()
             if deadline is not None and now > deadline:
                 break
-            if until_done and self._done():
+            if (until_done or self._draining.is_set()) and self._done():
                 self._broadcast(Message.DONE)
                 break
             if poller.poll(0 if self._wanting() else 50) or self._wanting():
@@ -174,6 +175,11 @@ class PrintEngine:
             if on_turn is not None:
                 on_turn(self)
         return self.report
+
+    def drain(self) -> None:
+        """Stop sending new jobs; `serve` returns (after DONE to every driver) once every job
+        in flight is answered. Safe to call from any thread, e.g. at the end of a shift."""
+        self._draining.set()
 
     def _turn(self) -> None:
         answers: dict[Level, list[tuple[str, PrintOutcome, np.ndarray]]] = {}
@@ -314,6 +320,8 @@ class PrintEngine:
                 {"batch": self.batch, **self.report.as_dict(), "latency_ms": None})])  # fmt: skip
 
     def _dispatch(self) -> None:
+        if self._draining.is_set():
+            return
         for level, ledger in self.ledgers.items():
             wanting = [s for s in self._sessions.values()
                        if s.level is level and s.credit > 0 and s.state != "fault"]  # fmt: skip
@@ -343,14 +351,18 @@ class PrintEngine:
 
     def _wanting(self) -> bool:
         """Whether some session holds credit that codes could still fill."""
+        if self._draining.is_set():
+            return False
         return any(s.credit > 0 and s.level not in self._exhausted and s.state != "fault"
                    for s in self._sessions.values())  # fmt: skip
 
     def _done(self) -> bool:
-        levels = {s.level for s in self._sessions.values()}
-        if not levels or any(s.in_flight for s in self._sessions.values()):
+        if any(s.in_flight for s in self._sessions.values()):
             return False
-        return all(level in self._exhausted for level in levels)
+        if self._draining.is_set():
+            return True
+        levels = {s.level for s in self._sessions.values()}
+        return bool(levels) and all(level in self._exhausted for level in levels)
 
     # Messages ----------------------------------------------------------------------------
 
