@@ -15,14 +15,8 @@ from jejak.engine.gs1 import AI, GS, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
 from jejak.printers.device import DeviceState
 from jejak.printers.zpl import (
-    Command,
-    Control,
     DataMatrixData,
-    FieldDef,
-    Format,
     HostStatus,
-    Interpreter,
-    Label,
     LabelWriter,
     decode_host_status,
     escape_datamatrix,
@@ -30,8 +24,16 @@ from jejak.printers.zpl import (
     parse_host_status,
     recall_label,
     stored_format,
-    tokenize,
     unescape_datamatrix,
+)
+from jejak.printers.zpl_interpreter import (
+    Command,
+    Control,
+    FieldDef,
+    Format,
+    Interpreter,
+    Label,
+    tokenize,
 )
 
 CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"

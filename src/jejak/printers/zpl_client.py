@@ -6,8 +6,8 @@
 flight while jobs are unconfirmed and turns the answers into events:
 
 - printed = labels sent before the ``~HS`` - formats still in the receive buffer - labels
-  remaining of the one printing (README_zpl.md explains why this never confirms a label too
-  early); the oldest jobs in flight that many are `Printed`, in order;
+  remaining of the one printing (printers/README.md, "Print confirmation", explains why this
+  never confirms a label too early); the oldest jobs in flight that many are `Printed`, in order;
 - paper out, head open, ribbon out, pause become `Status` events (the jobs stay in flight and are
   confirmed when the printer resumes);
 - no answer to ``~HS`` within `timeout` is `Status(FAULT)`, then `Status(DISCONNECTED)`: the

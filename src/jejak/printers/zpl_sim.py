@@ -1,7 +1,7 @@
 """A simulated Zebra printer: ZPL over a real loopback TCP socket, for tests and demos.
 
 `ZplSimulator` listens like a printer's raw port 9100 (one connection at a time), reads the
-stream with `jejak.printers.zpl.Interpreter`, keeps stored formats, "prints" each recalled label
+stream with `zpl_interpreter.Interpreter`, keeps stored formats, "prints" each recalled label
 at `rate` labels per second (None: at once) and answers ``~HS`` truthfully: formats waiting in
 its buffer, labels remaining of the one printing, and the flags. Faults can be injected: media
 out, head open and pause (printing stops, flags set), a dropped connection (the buffer is
@@ -35,13 +35,8 @@ from numpy.typing import NDArray
 
 from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
-from jejak.printers.zpl import (
-    Control,
-    HostStatus,
-    Interpreter,
-    Label,
-    unescape_datamatrix,
-)
+from jejak.printers.zpl import HostStatus, unescape_datamatrix
+from jejak.printers.zpl_interpreter import Control, Interpreter, Label
 
 __all__ = ["ZplSimulator"]
 
