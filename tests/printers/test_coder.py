@@ -40,7 +40,7 @@ from jejak.printers.coder import (
 from jejak.printers.device import DeviceState
 
 GS = b"\x1d"
-HINT = "Hint: check that the peer speaks the Jejak coder dialect (README_coder.md)."
+HINT = "Hint: check that the peer speaks the Jejak coder dialect (printers/README.md)."
 DEVICE_EXPECTED = "a reply (ACK, ERR) or a notification (#PRN, #SKP, #FLT, #WRN, #OK)"
 HOST_EXPECTED = "a command: SEL, HDR, PSH, QFR, QLP, CLR or QST"
 

@@ -36,7 +36,7 @@ _PLAIN = PRINTABLE.replace(b"|", b"").replace(b"~", b"")  # field bytes sent as 
 _COMMON = _PLAIN + b"|~\x1d"
 _ESCAPES = tuple(bytes((b,)) if b in _PLAIN else b"~%02X" % b for b in range(256))
 _UNHEX = {b"%02X" % b: bytes((b,)) for b in range(256)}
-HINT = "Hint: check that the peer speaks the Jejak coder dialect (README_coder.md)."
+HINT = "Hint: check that the peer speaks the Jejak coder dialect (printers/README.md)."
 
 
 class ErrorCode(IntEnum):
