@@ -25,20 +25,33 @@ from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.coder_client import CoderClient
 from jejak.printers.coder_sim import CoderSimulator
+from jejak.printers.device import PrintDevice
 from jejak.printers.driver import PrinterDriver
 from jejak.printers.stream import PrintEngine
+from jejak.printers.zpl_client import ZplPrinter
+from jejak.printers.zpl_sim import ZplSimulator
 
 NIE, GTIN = "DKL1234567890A1", "08991234567891"
 
 
-def simulator_process(capacity: int, ports: mp.Queue[int], stop: threading.Event) -> None:
-    with CoderSimulator(capacity=capacity, keep_printed=False) as sim:
+def simulator_process(
+    kind: str, capacity: int, ports: mp.Queue[int], stop: threading.Event
+) -> None:
+    sim = (CoderSimulator(capacity=capacity, keep_printed=False) if kind == "coder"
+           else ZplSimulator(keep=False, buffer_formats=capacity))  # fmt: skip
+    with sim:
         ports.put(sim.port)
         stop.wait()
 
 
-def driver_process(endpoint: str, port: int, name: str, low: int, high: int) -> None:
-    device = CoderClient("127.0.0.1", port, timeout=5.0)
+def driver_process(
+    kind: str, endpoint: str, port: int, name: str, watermarks: tuple[int, int, int]
+) -> None:
+    capacity, low, high = watermarks
+    device: PrintDevice = (
+        CoderClient("127.0.0.1", port, timeout=5.0) if kind == "coder"
+        else ZplPrinter("127.0.0.1", port, dpi=300, capacity=capacity, timeout=5.0)
+    )  # fmt: skip
     with PrinterDriver(device, endpoint, printer=name, low=low, high=high) as driver:
         driver.run()
 
@@ -47,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--codes", type=int, default=500_000)
     parser.add_argument("--drivers", type=int, default=1)
+    parser.add_argument("--kind", choices=["coder", "zpl"], default="coder")
     parser.add_argument("--capacity", type=int, default=20_000, help="coder buffer, records")
     parser.add_argument("--low", type=int, default=5_000)
     parser.add_argument("--high", type=int, default=15_000)
@@ -65,24 +79,31 @@ def main() -> None:
         ctx = mp.get_context("spawn")
         ports: mp.Queue[int] = ctx.Queue()
         stop = ctx.Event()
-        sims = [ctx.Process(target=simulator_process, args=(args.capacity, ports, stop))
+        sims = [ctx.Process(target=simulator_process, args=(args.kind, args.capacity, ports, stop))
                 for _ in range(args.drivers)]  # fmt: skip
         for sim in sims:
             sim.start()
         sim_ports = [ports.get(timeout=60) for _ in sims]
         with PrintEngine(store, "BENCH", max_jobs_per_message=5_000, sample_every=101) as engine:
             drivers = [ctx.Process(target=driver_process,
-                                   args=(engine.endpoint, port, f"coder-{i}", args.low, args.high))
+                                   args=(args.kind, engine.endpoint, port, f"{args.kind}-{i}",
+                                         (args.capacity, args.low, args.high)))
                        for i, port in enumerate(sim_ports)]  # fmt: skip
             for driver in drivers:
                 driver.start()
             first: list[float] = []
 
+            failed = threading.Event()
+
             def note_first(e: PrintEngine) -> None:
                 if not first and e.report.sent:
                     first.append(time.perf_counter())
+                if any(d.exitcode not in (None, 0) for d in drivers):
+                    failed.set()  # a driver died: stop rather than wait for its jobs
 
-            report = engine.serve(timeout=600, on_turn=note_first)
+            report = engine.serve(timeout=600, on_turn=note_first, stop=failed)
+            if failed.is_set():
+                raise SystemExit("a driver process failed; see its traceback above")
             ended = time.perf_counter()
             for driver in drivers:
                 driver.join(timeout=30)
@@ -92,8 +113,8 @@ def main() -> None:
         outcomes = PrintLedger(store, "BENCH", Level.PRIMARY).counts()
         elapsed = ended - first[0]
         summary = report.as_dict()
-        print(f"codes {args.codes:,}, drivers {args.drivers}, device buffer {args.capacity:,}, "
-              f"watermarks {args.low:,}/{args.high:,}")  # fmt: skip
+        print(f"{args.kind}: codes {args.codes:,}, drivers {args.drivers}, device buffer "
+              f"{args.capacity:,}, watermarks {args.low:,}/{args.high:,}")  # fmt: skip
         confirmed = outcomes[PrintOutcome.PRINTED]
         print(f"sent {report.sent:,}  printed {report.printed:,}  failed {report.failed:,}  "
               f"unknown {report.unknown:,}  ledger printed {confirmed:,}")  # fmt: skip
