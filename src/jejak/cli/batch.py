@@ -20,6 +20,7 @@ from jejak.engine.gs1 import AI, Element
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.issued_codes import parse_issued_codes
 from jejak.engine.serials import SerialAlphabet, SerialFormat
+from jejak.engine.sscc import SsccFormat
 from jejak.engine.working_days import WorkingDays
 
 if TYPE_CHECKING:
@@ -61,6 +62,14 @@ def register(commands: Commands) -> None:
     )
     opening.add_argument(
         "--serial-length", default=12, type=int, help="serial length, 6-20 (default: 12)"
+    )
+    opening.add_argument(
+        "--sscc-prefix",
+        metavar="PREFIX",
+        help="GS1 company prefix: cases and pallets get SSCCs (00) instead of serials",
+    )
+    opening.add_argument(
+        "--sscc-extension", default="0", metavar="DIGIT", help="SSCC extension digit (default 0)"
     )
     opening.add_argument("--json", action="store_true", help="print JSON (as batch show)")
     add_store_arguments(opening)
@@ -143,6 +152,9 @@ def _open(args: argparse.Namespace) -> int:
     request = request_from(args)
     fmt = SerialFormat.parse(alphabet=args.serial_alphabet, length=args.serial_length)
     overage = _parse_overage(args.overage)
+    sscc = None
+    if args.sscc_prefix is not None:
+        sscc = SsccFormat.parse(company_prefix=args.sscc_prefix, extension=args.sscc_extension)
     with open_store(args) as store:
         product = store.product(request.nie.value)
         imported = None
@@ -155,7 +167,12 @@ def _open(args: argparse.Namespace) -> int:
                 text, key=key, batch=request.batch, expiry=request.expiry, source=args.codes_from
             )
         record = store.open_batch(
-            request, serial_format=fmt, overage_pct=overage, imported=imported, actor=actor(args)
+            request,
+            serial_format=fmt,
+            overage_pct=overage,
+            imported=imported,
+            sscc=sscc,
+            actor=actor(args),
         )
         summary = batch_summary(store.counts(record.batch), record)
     if imported is not None and request.production_start is not None:

@@ -1,7 +1,8 @@
 """A batch as the store keeps it: its key, expiry, status and the codes of each level.
 
 Self-issued levels own one contiguous counter range of their scope (``start``, ``count``);
-BPOM-issued levels hold an imported list. Codes are numbered 0..count-1 within their level.
+BPOM-issued levels hold an imported list; SSCC levels (cases, pallets, when the site chooses)
+own a counter range of the site's SSCC scope. Codes are numbered 0..count-1 within their level.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from enum import StrEnum
 from typing import Any
 
 from jejak.engine.codes import Level
+from jejak.engine.errors import StoreCorrupted
 from jejak.engine.gs1 import AI, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.serials import SerialFormat
+from jejak.engine.sscc import SsccFormat
 
 __all__ = ["BatchRecord", "BatchStatus", "CodeForm", "CodeSource", "LevelAllocation", "scope_of"]
 
@@ -28,6 +31,7 @@ class BatchStatus(StrEnum):
 class CodeSource(StrEnum):
     SELF = "self"  # serials from the site's keyed permutation
     BPOM = "bpom"  # codes issued by BPOM through TTAC and imported (Art. 5)
+    SSCC = "sscc"  # (00) SSCCs from the site's GS1 company prefix (cases and pallets)
 
 
 class CodeForm(StrEnum):
@@ -66,6 +70,7 @@ class BatchRecord:
     epoch: int | None = None
     key_id: str | None = None
     closed_at: str | None = None
+    sscc: SsccFormat | None = None
 
     @property
     def scope(self) -> bytes:
@@ -78,6 +83,33 @@ class BatchRecord:
         return ElementString.authentication(
             key=self.key, batch=self.batch, expiry=self.expiry, serial=serial
         )
+
+    def level_code(self, level: Level, serial: str) -> ElementString:
+        """The element string of a level's code from its serial (or its SSCC digits)."""
+        if self.level(level).source is CodeSource.SSCC:
+            return ElementString.of((Element.parse(AI.SSCC, serial),))
+        return self.code(serial)
+
+    def sscc_format(self, level: Level) -> tuple[SsccFormat, int]:
+        """The SSCC format and first serial reference of an SSCC level."""
+        allocation = self.level(level)
+        if self.sscc is None or allocation.start is None:
+            raise StoreCorrupted(
+                f"Batch {self.batch!r} has SSCC {level.name.lower()} codes but no SSCC format "
+                "or range. Hint: run `jejak audit verify` and restore the store from backup."
+            )
+        return self.sscc, allocation.start
+
+    def sscc_digits(self, level: Level, index: int) -> str:
+        """The 18 digits of code `index` of an SSCC level."""
+        fmt, start = self.sscc_format(level)
+        return fmt.sscc(start + index)
+
+    def level_prefix(self, level: Level, form: CodeForm) -> bytes:
+        """What precedes a level's serial (or SSCC digits) on a `codes list` line."""
+        if self.level(level).source is CodeSource.SSCC:
+            return {CodeForm.SERIAL: b"", CodeForm.RAW: b"00", CodeForm.HRI: b"(00)"}[form]
+        return self.line_prefix(form)
 
     def line_prefix(self, form: CodeForm) -> bytes:
         """What precedes the serial on a `codes list` line: (21) is last in both forms."""
@@ -116,6 +148,9 @@ class BatchRecord:
                 },
                 "epoch": self.epoch,
                 "key_id": self.key_id,
+                "sscc": None if self.sscc is None else {
+                    "company_prefix": self.sscc.company_prefix, "extension": self.sscc.extension,
+                },
             },
             sort_keys=True,
         ).encode()  # fmt: skip
@@ -144,4 +179,5 @@ class BatchRecord:
             epoch=raw["epoch"],
             key_id=raw["key_id"],
             closed_at=raw["closed_at"],
+            sscc=None if raw.get("sscc") is None else SsccFormat.parse(**raw["sscc"]),
         )  # fmt: skip

@@ -7,7 +7,7 @@ and a newline, assembled as one byte matrix.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,7 @@ def iter_code_lines(
         record = store.batch(batch, txn)
         states = store.states(txn, record, level)
         allocation = record.level(level)
-        prefix = np.frombuffer(record.line_prefix(form), dtype=np.uint8)
+        prefix = np.frombuffer(record.level_prefix(level, form), dtype=np.uint8)
         if allocation.source is CodeSource.BPOM:
             serials = store.imported_serials(txn, record, level)
             head = prefix.tobytes()
@@ -39,9 +39,9 @@ def iter_code_lines(
                     head + serials[i] + b"\n" for i in page if state is None or states[i] == state
                 )
             return
-    permutation = store.permutation(record)
     base = allocation.start or 0
-    width = prefix.shape[0] + record.serial_format.length + 1 if record.serial_format else 0
+    format_many = _formatter(store, record, level)
+    width = prefix.shape[0] + format_many(np.zeros(1, dtype=np.uint64)).shape[1] + 1
     for start in range(0, allocation.count, layout.CHUNK):
         index = np.arange(start, min(start + layout.CHUNK, allocation.count), dtype=np.uint64)
         if state is not None:
@@ -50,7 +50,7 @@ def iter_code_lines(
             continue
         lines = np.empty((index.shape[0], width), dtype=np.uint8)
         lines[:, : prefix.shape[0]] = prefix
-        lines[:, prefix.shape[0] : -1] = permutation.format(index + np.uint64(base))
+        lines[:, prefix.shape[0] : -1] = format_many(index + np.uint64(base))
         lines[:, -1] = ord("\n")
         yield lines.tobytes()
 
@@ -65,7 +65,7 @@ def code_texts(
     issued list.
     """
     allocation = record.level(level)
-    head = record.line_prefix(form)
+    head = record.level_prefix(level, form)
     if allocation.source is CodeSource.BPOM:
         db = store.db["issued_list"]
         get = txn.get  # type: ignore[attr-defined]
@@ -75,7 +75,7 @@ def code_texts(
         ]
     if not indices.size:
         return []
-    serials = store.permutation(record).format(
+    serials = _formatter(store, record, level)(
         indices.astype(np.uint64) + np.uint64(allocation.start or 0)
     )
     width = len(head) + serials.shape[1]
@@ -84,3 +84,12 @@ def code_texts(
     lines[:, len(head) :] = serials
     flat = lines.tobytes()
     return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def _formatter(
+    store: Store, record: BatchRecord, level: Level
+) -> Callable[[npt.NDArray[np.uint64]], npt.NDArray[np.uint8]]:
+    """Counters to fixed-width ASCII: the keyed permutation, or SSCC digits."""
+    if record.level(level).source is CodeSource.SSCC:
+        return record.sscc_format(level)[0].format_many
+    return store.permutation(record).format

@@ -21,6 +21,7 @@ from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import JejakError, ValidationError
 from jejak.engine.gs1 import AI, Element, ElementString, is_cset82
 from jejak.engine.serials import SerialFormat
+from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import Store
 from jejak.engine.symbology import parse_read
 
@@ -52,6 +53,8 @@ def lookup(store: Store, data: str) -> CodeInfo:
             Element.parse(AI.SERIAL, data)  # not an element string: maybe a bare serial
         except ValidationError:
             raise error from None
+    if scanned is not None and AI.SSCC in scanned and AI.SERIAL not in scanned:
+        return _lookup_sscc(store, data, scanned)
     key = None if scanned is None else _key_of(scanned)
     if scanned is not None and (AI.SERIAL not in scanned or key is None):
         if not is_cset82(data) or len(data) > 20:
@@ -70,7 +73,8 @@ def lookup(store: Store, data: str) -> CodeInfo:
             scopes = [scope_of(key)]
             serial = scanned[AI.SERIAL]
         else:
-            scopes = [bytes(k) for k, _ in txn.cursor(store.db["scopes"])]
+            scopes = [bytes(k) for k, _ in txn.cursor(store.db["scopes"])
+                      if not bytes(k).startswith(b"00:")]  # fmt: skip
             serial = data
         for scope in scopes:
             found = _find(store, txn, scope, serial.encode("ascii"))
@@ -113,19 +117,56 @@ def _find(store: Store, txn: Any, scope: bytes, serial: bytes) -> tuple[int, int
         counter = store.permutation_of(fmt, scope, epoch).counter_of(serial)
         if counter is None:
             continue
-        cursor = txn.cursor(store.db["ranges"])
-        base = layout.counter_key(scope, epoch)
-        if cursor.set_range(layout.range_key(scope, epoch, counter + 1)):
-            moved = cursor.prev()
-        else:
-            moved = cursor.last()
-        if not moved or not bytes(cursor.key()).startswith(base):
-            continue
-        start = layout.range_start(bytes(cursor.key()))
-        batch_id, level, offset, count = layout.unpack_range_value(bytes(cursor.value()))
-        if start <= counter < start + count:
-            return batch_id, level, offset + counter - start
+        found = _in_range(store, txn, scope, epoch, counter)
+        if found is not None:
+            return found
     return None
+
+
+def _in_range(
+    store: Store, txn: Any, scope: bytes, epoch: int, counter: int
+) -> tuple[int, int, int] | None:
+    """The (batch id, level, index) whose counter range holds `counter`: one range scan."""
+    cursor = txn.cursor(store.db["ranges"])
+    base = layout.counter_key(scope, epoch)
+    if cursor.set_range(layout.range_key(scope, epoch, counter + 1)):
+        moved = cursor.prev()
+    else:
+        moved = cursor.last()
+    if not moved or not bytes(cursor.key()).startswith(base):
+        return None
+    start = layout.range_start(bytes(cursor.key()))
+    batch_id, level, offset, count = layout.unpack_range_value(bytes(cursor.value()))
+    if start <= counter < start + count:
+        return batch_id, level, offset + counter - start
+    return None
+
+
+def _lookup_sscc(store: Store, data: str, scanned: ElementString) -> CodeInfo:
+    """A case or pallet SSCC: find the site scope whose extension and prefix it starts with."""
+    digits = scanned[AI.SSCC]
+    with store.read() as txn:
+        cursor = txn.cursor(store.db["scopes"])
+        if cursor.set_range(b"00:"):
+            for scope, value in cursor:
+                if not bytes(scope).startswith(b"00:"):
+                    break
+                fmt = SsccFormat.from_json(bytes(value))
+                counter = None if fmt is None else fmt.counter_of(digits)
+                found = None if counter is None else _in_range(store, txn, bytes(scope), 0,
+                                                                counter)  # fmt: skip
+                if found is not None:
+                    batch_id, level, index = found
+                    record = store.batch_by_id(txn, batch_id)
+                    lv = Level(level)
+                    return CodeInfo(
+                        record, lv, index, store.state_of(txn, record, lv, index), scanned,
+                        tuple(_history(store, txn, record, lv, index)), (),
+                    )  # fmt: skip
+    raise UnknownCode(
+        f"Unknown SSCC {data!r}: no batch in this store issued it. Hint: check the extension "
+        "digit and company prefix; an SSCC printed elsewhere is not this site's."
+    )
 
 
 def _info(

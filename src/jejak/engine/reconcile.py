@@ -74,13 +74,19 @@ def _check_source(
     if allocation.source is CodeSource.BPOM:
         found = len(store.imported_serials(txn, record, allocation.level))
         return [] if found == count else [f"{name}: {found} imported codes for {count} allocated"]
-    if allocation.start is None or record.epoch is None:
+    if allocation.source is CodeSource.SSCC:
+        if record.sscc is None or allocation.start is None:
+            return [f"{name}: SSCC codes without an SSCC format or range"]
+        scope, epoch = record.sscc.scope, 0
+    elif allocation.start is None or record.epoch is None:
         return [f"{name}: self-issued codes without a counter range"]
-    key = layout.range_key(record.scope, record.epoch, allocation.start)
+    else:
+        scope, epoch = record.scope, record.epoch
+    key = layout.range_key(scope, epoch, allocation.start)
     value = txn.get(key, db=store.db["ranges"])
     expected = (record.batch_id, allocation.level, 0, count)
     if value is None or layout.unpack_range_value(bytes(value)) != expected:
         return [f"{name}: counter range at {allocation.start} is not recorded for this batch"]
-    if store.ranges.issued(txn, record.scope, record.epoch) < allocation.start + count:
+    if store.ranges.issued(txn, scope, epoch) < allocation.start + count:
         return [f"{name}: the scope counter is behind the batch's range (serials could repeat)"]
     return []

@@ -46,6 +46,7 @@ from jejak.engine.product import Product
 from jejak.engine.ranges import LocalRangeSource, RangeSource
 from jejak.engine.serial_keys import SerialKey, SerialKeyring
 from jejak.engine.serials import SerialFormat, SerialPermutation
+from jejak.engine.sscc import SsccFormat
 
 __all__ = ["DEFAULT_MAP_SIZE", "Store"]
 
@@ -209,12 +210,14 @@ class Store:
         serial_format: SerialFormat,
         overage_pct: float = 0.0,
         imported: Sequence[bytes] | None = None,
+        sscc: SsccFormat | None = None,
         actor: str,
     ) -> BatchRecord:
         """Open a batch and allocate its codes: all levels, one transaction, all or nothing.
 
         With `imported` (BPOM-issued serials, validated by `issued_codes`), the primary level
-        draws from that list; secondary and tertiary codes are self-issued.
+        draws from that list; secondary and tertiary codes are self-issued, or SSCCs of the
+        site's company prefix when `sscc` is given.
         """
         product = self.product(request.nie.value)
         request.check_gtin(product.gtin)
@@ -239,14 +242,26 @@ class Store:
             serial_key = self.current_key(txn, create=True)
             assert serial_key is not None  # noqa: S101 - create=True always returns a key
             epoch = serial_key.epoch
-            self_issued = {lv: n for lv, n in counts.items()
-                           if not (imported is not None and lv is Level.PRIMARY)}  # fmt: skip
+            logistic = {lv: n for lv, n in counts.items()
+                        if sscc is not None and lv is not Level.PRIMARY}  # fmt: skip
+            self_issued = {lv: n for lv, n in counts.items() if lv not in logistic
+                           and not (imported is not None and lv is Level.PRIMARY)}  # fmt: skip
             issued = self.ranges.issued(txn, scope, epoch)
             probability = serial_format.check_capacity(issued, sum(self_issued.values()))
             batch_id = self._next_batch_id(txn)
             levels = []
+            if sscc is not None:
+                self._check_sscc_scope(txn, sscc)
+                sscc.check_capacity(self.ranges.issued(txn, sscc.scope, 0), sum(logistic.values()))
             for level, count in counts.items():
-                if level in self_issued:
+                if level in logistic:
+                    assert sscc is not None  # noqa: S101 - logistic levels exist only with sscc
+                    granted = self.ranges.grant(txn, sscc.scope, 0, count)
+                    txn.put(layout.range_key(sscc.scope, 0, granted.start),
+                            layout.range_value(batch_id, level, 0, count),
+                            db=self.db["ranges"])  # fmt: skip
+                    levels.append(LevelAllocation(level, count, CodeSource.SSCC, granted.start))
+                elif level in self_issued:
                     granted = self.ranges.grant(txn, scope, epoch, count)
                     txn.put(layout.range_key(scope, epoch, granted.start),
                             layout.range_value(batch_id, level, 0, count),
@@ -267,7 +282,7 @@ class Store:
                          "production_start": None if request.production_start is None
                          else request.production_start.isoformat()},
                 opened_at=_now(), serial_format=serial_format, epoch=epoch,
-                key_id=serial_key.key_id,
+                key_id=serial_key.key_id, sscc=sscc,
             )  # fmt: skip
             txn.put(request.batch.encode(), record.to_json(), db=self.db["batches"])
             txn.put(layout.batch_id_key(batch_id), request.batch.encode(), db=self.db["batch_ids"])
@@ -290,6 +305,11 @@ class Store:
                 f"scope {scope.decode()!r}. Hint: a scope keeps one format forever, so that its "
                 "serials can never collide; keep the format or rotate the key."
             )
+
+    def _check_sscc_scope(self, txn: Any, sscc: SsccFormat) -> None:
+        found = txn.get(sscc.scope, db=self.db["scopes"])
+        if found is None:
+            txn.put(sscc.scope, sscc.to_json().encode(), db=self.db["scopes"])
 
     def _next_batch_id(self, txn: Any) -> int:
         cursor = txn.cursor(self.db["batch_ids"])
@@ -484,10 +504,12 @@ class Store:
         if allocation.source is CodeSource.BPOM:
             key = layout.issued_list_key(record.batch_id, level, index)
             serial = bytes(txn.get(key, db=self.db["issued_list"])).decode()
+        elif allocation.source is CodeSource.SSCC:
+            serial = record.sscc_digits(level, index)
         else:
             assert allocation.start is not None  # noqa: S101 - self-issued levels have a start
             serial = self.permutation(record).serial(allocation.start + index)
-        return record.code(serial).hri
+        return record.level_code(level, serial).hri
 
     def close_batch(self, batch: str, *, actor: str) -> dict[str, Any]:
         """Reconcile and close: void unused codes, scrap unconfirmed prints, record the counts."""
