@@ -185,9 +185,14 @@ EXTENSION = (
         (["--sscc-prefix", "89912345678"], PREFIX_LENGTH.format("89912345678", 11)),
         (["--sscc-prefix", "899-1234"], PREFIX_DIGITS.format("899-1234")),
         (["--sscc-prefix", ""], PREFIX_DIGITS.format("")),
-        ([*PREFIX, "--sscc-extension", "10"], EXTENSION.format("10")),
+        ([*PREFIX, "--sscc-extension", "10"], EXTENSION.format("'10'")),
         ([*PREFIX, "--sscc-extension", "x"], EXTENSION.format("'x'")),
         ([*PREFIX, "--sscc-extension", "-1"], EXTENSION.format("'-1'")),
+        (
+            ["--sscc-extension", "3"],
+            "Invalid --sscc-extension '3' without --sscc-prefix: expected both. Hint: the "
+            "extension digit goes with the site's GS1 company prefix.\n",
+        ),
     ],
 )
 def test_batch_open_refuses_a_bad_sscc_prefix_or_extension(jejak: Jejak, argv: list[str],

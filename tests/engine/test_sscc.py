@@ -193,7 +193,7 @@ EXTENSION = (
         ("899123", 0, InvalidLength, PREFIX_LENGTH.format("899123", 6)),
         ("89912345678", 0, InvalidLength, PREFIX_LENGTH.format("89912345678", 11)),
         ("8991234", 10, InvalidFormat, EXTENSION.format("10")),
-        ("8991234", "10", InvalidFormat, EXTENSION.format("10")),
+        ("8991234", "10", InvalidFormat, EXTENSION.format("'10'")),
         ("8991234", -1, InvalidFormat, EXTENSION.format("-1")),
         ("8991234", "-1", InvalidFormat, EXTENSION.format("'-1'")),
         ("8991234", "x", InvalidFormat, EXTENSION.format("'x'")),
@@ -215,9 +215,7 @@ def test_parse_errors(
 
 @pytest.mark.parametrize("extension", ["05", "0003"])
 def test_parse_refuses_an_extension_of_more_than_one_digit(extension: str) -> None:
-    """BUG: the message says "expected one digit", and '05' is two. Today `parse` reads it as
-    int('05') == 5 and accepts it, so `--sscc-extension 05` silently means 5. Fix in
-    `SsccFormat.parse`: convert text only when it is one ASCII digit (``[0-9]``)."""
+    """'05' is two digits, not the extension 5."""
     with pytest.raises(InvalidFormat) as caught:
         SsccFormat.parse(company_prefix="8991234", extension=extension)
     assert str(caught.value) == EXTENSION.format(repr(extension))

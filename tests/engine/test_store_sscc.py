@@ -23,9 +23,10 @@ from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import (
     IllegalTransition,
     InvalidChecksum,
+    InvalidCombination,
     InvalidQuantity,
-    JejakError,
     StoreCorrupted,
+    StoreError,
 )
 from jejak.engine.listing import code_texts, iter_code_lines
 from jejak.engine.lookup import UnknownCode, lookup
@@ -172,21 +173,22 @@ def test_another_extension_digit_starts_its_own_counter(store: Store) -> None:
     assert again.level(Level.SECONDARY).start == 87
 
 
-def test_ssccs_of_nested_company_prefixes_never_collide(store: Store) -> None:
-    """BUG: extension 0 with prefix 899123450 and extension 0 with prefix 8991234500 share the
-    digits `0 8991234500`: SSCC reference 0xxxxxx of the first is reference xxxxxx of the
-    second. Each has its own counter scope, so both batches get the same 84 + 3 SSCCs, and a
-    lookup finds only one of them. A site has one company prefix, and GS1 never assigns one
-    prefix inside another, so the store should refuse the second (as `_check_scope_format`
-    refuses a second serial format) or give both one counter."""
-    open_sscc(store, "B1", sscc=SsccFormat.parse(company_prefix="899123450"))
-    try:
-        open_sscc(store, "B2", sscc=SsccFormat.parse(company_prefix="8991234500"))
-    except JejakError:  # pragma: no cover - a refusal is a fix, too
-        return
-    first = {s for lv in LOGISTIC for s in listed(store, "B1", lv)}
-    second = {s for lv in LOGISTIC for s in listed(store, "B2", lv)}
-    assert not first & second
+@pytest.mark.parametrize(("first", "second"), [("899123450", "8991234500"),
+                                               ("8991234500", "899123450")])  # fmt: skip
+def test_nested_company_prefixes_are_refused(store: Store, first: str, second: str) -> None:
+    """Extension 0 with prefix 899123450 and with 8991234500 share the digits `08991234500`:
+    reference 0xxxxxx of one is reference xxxxxx of the other. Two counters would issue the
+    same SSCCs, so the second layout is refused and changes nothing."""
+    open_sscc(store, "B1", sscc=SsccFormat.parse(company_prefix=first))
+    with pytest.raises(InvalidCombination) as caught:
+        open_sscc(store, "B2", sscc=SsccFormat.parse(company_prefix=second))
+    assert str(caught.value) == (
+        f"Invalid SSCC extension 0 with company prefix {second!r}: its SSCCs could repeat those "
+        f"of extension 0 with prefix {first!r}, already used here. Hint: a site has one GS1 "
+        "company prefix; use it with the same length every time."
+    )
+    with pytest.raises(StoreError, match=r"^Unknown batch 'B2'"):
+        store.batch("B2")
 
 
 def test_code_texts_of_sscc_levels(store: Store) -> None:
@@ -254,11 +256,7 @@ def test_lookup_finds_each_extension_in_its_own_scope(store: Store) -> None:
 
 
 def test_lookup_an_sscc_by_its_bare_digits(store: Store) -> None:
-    """BUG (gap): `codes list --form serial` of an SSCC level prints the 18 bare digits, and a
-    bare serial is "searched in every scope" (lookup's docstring) — but not in SSCC scopes:
-    the bare digits of this site's own case are reported as an unknown code, "a counterfeit
-    suspect". Fix: in `lookup`, when `scanned is None` and the data is 18 digits, try
-    `_lookup_sscc` on ``"00" + data`` before the serial scopes."""
+    """`codes list --form serial` of an SSCC level prints the 18 bare digits; they look up."""
     open_sscc(store)
     sscc = listed(store, "B1", Level.SECONDARY)[5]
     info = lookup(store, sscc)

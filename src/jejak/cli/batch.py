@@ -15,7 +15,7 @@ from jejak.cli._store import actor, add_store_arguments, open_store
 from jejak.engine.batch import CodeRequest, RequestSchedule
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeState, Level
-from jejak.engine.errors import InvalidQuantity
+from jejak.engine.errors import InvalidCombination, InvalidQuantity
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.issued_codes import parse_issued_codes
@@ -69,7 +69,7 @@ def register(commands: Commands) -> None:
         help="GS1 company prefix: cases and pallets get SSCCs (00) instead of serials",
     )
     opening.add_argument(
-        "--sscc-extension", default="0", metavar="DIGIT", help="SSCC extension digit (default 0)"
+        "--sscc-extension", metavar="DIGIT", help="SSCC extension digit (default 0)"
     )
     opening.add_argument("--json", action="store_true", help="print JSON (as batch show)")
     add_store_arguments(opening)
@@ -154,7 +154,13 @@ def _open(args: argparse.Namespace) -> int:
     overage = _parse_overage(args.overage)
     sscc = None
     if args.sscc_prefix is not None:
-        sscc = SsccFormat.parse(company_prefix=args.sscc_prefix, extension=args.sscc_extension)
+        extension = "0" if args.sscc_extension is None else args.sscc_extension
+        sscc = SsccFormat.parse(company_prefix=args.sscc_prefix, extension=extension)
+    elif args.sscc_extension is not None:
+        raise InvalidCombination(
+            f"Invalid --sscc-extension {args.sscc_extension!r} without --sscc-prefix: expected "
+            "both. Hint: the extension digit goes with the site's GS1 company prefix."
+        )
     with open_store(args) as store:
         product = store.product(request.nie.value)
         imported = None

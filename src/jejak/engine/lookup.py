@@ -68,6 +68,11 @@ def lookup(store: Store, data: str) -> CodeInfo:
                 "Hint: pass the whole scanned code, or the serial alone."
             )
         scanned = None  # text that also reads as an element string ('21ABC'): a bare serial
+    if scanned is None and len(data) == 18 and data.isascii() and data.isdigit():
+        try:  # 18 bare digits: maybe a case or pallet SSCC, as `codes list --form serial` shows
+            return _lookup_sscc(store, data, parse_read("00" + data).code)
+        except (UnknownCode, ValidationError):
+            pass
     with store.read() as txn:
         if scanned is not None and key is not None:
             scopes = [scope_of(key)]

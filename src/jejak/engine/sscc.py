@@ -55,7 +55,7 @@ class SsccFormat:
                 f"{len(company_prefix)}. Hint: an SSCC needs at least 6 digits of serial "
                 "reference after the prefix."
             )
-        if isinstance(extension, str) and _DIGITS.fullmatch(extension):
+        if isinstance(extension, str) and len(extension) == 1 and _DIGITS.fullmatch(extension):
             extension = int(extension)
         if isinstance(extension, bool) or not isinstance(extension, int) or not 0 <= extension <= 9:
             raise InvalidFormat(

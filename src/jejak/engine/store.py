@@ -37,6 +37,7 @@ from jejak.engine.codes import CLOSE_RESOLUTION, TRANSITIONS, CodeState, Level, 
 from jejak.engine.errors import (
     Duplicate,
     IllegalTransition,
+    InvalidCombination,
     InvalidQuantity,
     StoreError,
     UnknownNie,
@@ -307,9 +308,24 @@ class Store:
             )
 
     def _check_sscc_scope(self, txn: Any, sscc: SsccFormat) -> None:
-        found = txn.get(sscc.scope, db=self.db["scopes"])
-        if found is None:
-            txn.put(sscc.scope, sscc.to_json().encode(), db=self.db["scopes"])
+        """Register the SSCC scope; refuse one whose digits could overlap another's."""
+        if txn.get(sscc.scope, db=self.db["scopes"]) is not None:
+            return
+        cursor = txn.cursor(self.db["scopes"])
+        if cursor.set_range(b"00:"):
+            for scope in cursor.iternext(values=False):
+                head = bytes(scope)
+                if not head.startswith(b"00:"):
+                    break
+                other = head[3:].decode()
+                if other.startswith(sscc.head) or sscc.head.startswith(other):
+                    raise InvalidCombination(
+                        f"Invalid SSCC extension {sscc.extension} with company prefix "
+                        f"{sscc.company_prefix!r}: its SSCCs could repeat those of extension "
+                        f"{other[0]} with prefix {other[1:]!r}, already used here. Hint: a site "
+                        "has one GS1 company prefix; use it with the same length every time."
+                    )
+        txn.put(sscc.scope, sscc.to_json().encode(), db=self.db["scopes"])
 
     def _next_batch_id(self, txn: Any) -> int:
         cursor = txn.cursor(self.db["batch_ids"])
