@@ -190,8 +190,10 @@ EXTENSION = (
         ([*PREFIX, "--sscc-extension", "-1"], EXTENSION.format("'-1'")),
         (
             ["--sscc-extension", "3"],
-            "Invalid --sscc-extension '3' without --sscc-prefix: expected both. Hint: the "
-            "extension digit goes with the site's GS1 company prefix.\n",
+            (
+                "Invalid --sscc-extension '3' without --sscc-prefix: expected both. Hint: the "
+                "extension digit goes with the site's GS1 company prefix.\n"
+            ),
         ),
     ],
 )
