@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jejak.engine import _lmdb_layout as layout
-from jejak.engine import audit
+from jejak.engine import audit, scopes
 from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import (
     BatchRecord,
@@ -37,7 +37,6 @@ from jejak.engine.codes import CLOSE_RESOLUTION, TRANSITIONS, CodeState, Level, 
 from jejak.engine.errors import (
     Duplicate,
     IllegalTransition,
-    InvalidCombination,
     InvalidQuantity,
     StoreError,
     UnknownNie,
@@ -239,7 +238,7 @@ class Store:
                     f"Batch {request.batch!r} already exists. Hint: batch numbers are unique in "
                     "a store; see it with `jejak batch show`."
                 )
-            self._check_scope_format(txn, scope, serial_format)
+            scopes.register_serial_scope(txn, self.db["scopes"], scope, serial_format)
             serial_key = self.current_key(txn, create=True)
             assert serial_key is not None  # noqa: S101 - create=True always returns a key
             epoch = serial_key.epoch
@@ -252,7 +251,7 @@ class Store:
             batch_id = self._next_batch_id(txn)
             levels = []
             if sscc is not None:
-                self._check_sscc_scope(txn, sscc)
+                scopes.register_sscc_scope(txn, self.db["scopes"], sscc)
                 sscc.check_capacity(self.ranges.issued(txn, sscc.scope, 0), sum(logistic.values()))
             for level, count in counts.items():
                 if level in logistic:
@@ -294,38 +293,6 @@ class Store:
                            for a in levels},
             })  # fmt: skip
         return record
-
-    def _check_scope_format(self, txn: Any, scope: bytes, fmt: SerialFormat) -> None:
-        wanted = json.dumps([fmt.alphabet.value, fmt.length, fmt.prefix, fmt.epoch_width])
-        found = txn.get(scope, db=self.db["scopes"])
-        if found is None:
-            txn.put(scope, wanted.encode(), db=self.db["scopes"])
-        elif bytes(found).decode() != wanted:
-            raise StoreError(
-                f"Serial format {wanted} differs from {bytes(found).decode()} already used for "
-                f"scope {scope.decode()!r}. Hint: a scope keeps one format forever, so that its "
-                "serials can never collide; keep the format or rotate the key."
-            )
-
-    def _check_sscc_scope(self, txn: Any, sscc: SsccFormat) -> None:
-        """Register the SSCC scope; refuse one whose digits could overlap another's."""
-        if txn.get(sscc.scope, db=self.db["scopes"]) is not None:
-            return
-        cursor = txn.cursor(self.db["scopes"])
-        if cursor.set_range(b"00:"):
-            for scope in cursor.iternext(values=False):
-                head = bytes(scope)
-                if not head.startswith(b"00:"):
-                    break
-                other = head[3:].decode()
-                if other.startswith(sscc.head) or sscc.head.startswith(other):
-                    raise InvalidCombination(
-                        f"Invalid SSCC extension {sscc.extension} with company prefix "
-                        f"{sscc.company_prefix!r}: its SSCCs could repeat those of extension "
-                        f"{other[0]} with prefix {other[1:]!r}, already used here. Hint: a site "
-                        "has one GS1 company prefix; use it with the same length every time."
-                    )
-        txn.put(sscc.scope, sscc.to_json().encode(), db=self.db["scopes"])
 
     def _next_batch_id(self, txn: Any) -> int:
         cursor = txn.cursor(self.db["batch_ids"])
