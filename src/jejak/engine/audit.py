@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import lmdb
+import numpy as np
+import numpy.typing as npt
 
 from jejak.engine._lmdb_layout import seq_key
 
-__all__ = ["GENESIS", "AuditReport", "Event", "append", "events", "verify"]
+__all__ = ["GENESIS", "AuditReport", "Event", "append", "events", "index_payload", "verify"]
 
 GENESIS = "0" * 64
 
@@ -101,6 +103,18 @@ def append(
 def events(txn: lmdb.Transaction, events_db: lmdb._Database) -> Iterator[Event]:
     for _, value in txn.cursor(events_db):
         yield _decode(value)
+
+
+def index_payload(indices: npt.NDArray[np.int64]) -> bytes | None:
+    """The payload naming the codes an event changed: None when they are one contiguous run
+    (the event's ``first`` and ``last`` say it all), else the sorted indices as big-endian u64.
+
+    >>> index_payload(np.array([3, 4, 5])) is None, index_payload(np.array([7, 3]))
+    (True, b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x03\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x07')
+    """
+    if indices.size and int(indices.max()) - int(indices.min()) + 1 == indices.size:
+        return None
+    return np.sort(indices).astype(">u8").tobytes()
 
 
 def payload(txn: lmdb.Transaction, payload_db: lmdb._Database, seq: int) -> bytes | None:

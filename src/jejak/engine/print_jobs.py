@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jejak.engine import _lmdb_layout as layout
+from jejak.engine import audit
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import StoreError
@@ -86,14 +87,8 @@ class PrintLedger:
 
     def outcomes(self) -> npt.NDArray[np.uint8]:
         """The `PrintOutcome` byte of every code of the level."""
-        out = np.zeros(self.count, dtype=np.uint8)
         with self.store.read() as txn:
-            for chunk in range(0, (self.count + layout.CHUNK - 1) // layout.CHUNK):
-                page = txn.get(self._key(chunk), db=self._prints_db)
-                if page is not None:
-                    data = np.frombuffer(page, dtype=np.uint8)
-                    out[chunk * layout.CHUNK : chunk * layout.CHUNK + data.shape[0]] = data
-        return out
+            return self.store.code_bytes(txn, "prints", self.record, self.level)
 
     def counts(self) -> dict[PrintOutcome, int]:
         tally = np.bincount(self.outcomes(), minlength=len(PrintOutcome))
@@ -105,9 +100,10 @@ class PrintLedger:
         """After a restart: every job still `SENT` becomes `UNKNOWN` (never sent again)."""
         with self.store.write() as txn:
             self._check_open(txn)
-            pages = _Pages(txn, self._prints_db, self.record.batch_id, self.level, self.count)
-            sent = np.flatnonzero(pages.all() == PrintOutcome.SENT).astype(np.int64)
+            outcomes = self.store.code_bytes(txn, "prints", self.record, self.level)
+            sent = np.flatnonzero(outcomes == PrintOutcome.SENT).astype(np.int64)
             if sent.size:
+                pages = _Pages(txn, self._prints_db, self.record.batch_id, self.level, self.count)
                 pages.set(sent, PrintOutcome.UNKNOWN)
                 pages.flush()
                 self.store._event(txn, actor, "print.recover", {
@@ -142,12 +138,12 @@ class PrintLedger:
                 offset += part.size
                 drawn.append(part)
                 if part.size:
+                    payload = audit.index_payload(part)
                     self.store._event(txn, actor, "print.sent", {
                         "batch": self.record.batch, "level": self.level.name.lower(),
                         "printer": printer, "count": int(part.size), "first": int(part[0]),
-                        "last": int(part[-1]),
-                        "contiguous": int(part[-1]) - int(part[0]) + 1 == part.size,
-                    }, payload=_payload(part))  # fmt: skip
+                        "last": int(part[-1]), "contiguous": payload is None,
+                    }, payload=payload)  # fmt: skip
         return drawn
 
     def settle(
@@ -207,12 +203,9 @@ class PrintLedger:
         self.store._event(prints.txn, actor, f"print.{outcome.label}", {
             "batch": self.record.batch, "level": self.level.name.lower(), "printer": printer,
             "count": int(indices.size), "first": int(indices[0]), "last": int(indices[-1]),
-        }, payload=_payload(indices))  # fmt: skip
+        }, payload=audit.index_payload(indices))  # fmt: skip
 
     # Plumbing -------------------------------------------------------------------------------
-
-    def _key(self, chunk: int) -> bytes:
-        return layout.chunk_key(self.record.batch_id, self.level, chunk)
 
     def _check_open(self, txn: Any) -> None:
         if self.store.batch(self.record.batch, txn).status is not BatchStatus.OPEN:
@@ -268,12 +261,6 @@ class _Pages:
             self.pages[chunk] = found
         return found
 
-    def all(self) -> npt.NDArray[np.uint8]:
-        chunks = (self.count + layout.CHUNK - 1) // layout.CHUNK
-        if not chunks:
-            return np.zeros(0, np.uint8)
-        return np.concatenate([self.page(c) for c in range(chunks)])
-
     def get(self, indices: _Indices) -> npt.NDArray[np.uint8]:
         out = np.empty(indices.shape[0], np.uint8)
         chunks = indices // layout.CHUNK
@@ -294,10 +281,3 @@ class _Pages:
             self.txn.put(layout.chunk_key(self.batch_id, self.level, chunk),
                          self.pages[chunk].tobytes(), db=self.db)  # fmt: skip
         self.dirty.clear()
-
-
-def _payload(indices: _Indices) -> bytes | None:
-    """The index list of an audit event, unless the event's first/last say it all."""
-    if indices.size and int(indices.max()) - int(indices.min()) + 1 == indices.size:
-        return None
-    return np.sort(indices).astype(">u8").tobytes()

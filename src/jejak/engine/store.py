@@ -381,10 +381,17 @@ class Store:
 
     def states(self, txn: Any, record: BatchRecord, level: Level) -> npt.NDArray[np.uint8]:
         """The state byte of every code of a level, in index order (a fresh array)."""
+        return self.code_bytes(txn, "states", record, level)
+
+    def code_bytes(
+        self, txn: Any, name: str, record: BatchRecord, level: Level
+    ) -> npt.NDArray[np.uint8]:
+        """The byte of every code of a level in the per-code pages of database `name` (``states``
+        or ``prints``), in index order; 0 where no page was written."""
         count = record.level(level).count
         out = np.zeros(count, dtype=np.uint8)
         first = layout.chunk_key(record.batch_id, level, 0)
-        cursor = txn.cursor(self.db["states"])
+        cursor = txn.cursor(self.db[name])
         if count and cursor.set_key(first):
             for key, value in cursor:
                 batch_id, lv, chunk = layout.unpack_chunk_key(key)
@@ -472,12 +479,12 @@ class Store:
                         raise IllegalTransition(code, current, target, TRANSITIONS[current])
                     page[sel] = target
                     txn.put(key, page.tobytes(), db=self.db["states"])
-                contiguous = int(part[-1]) - int(part[0]) + 1 == part.size
+                payload = audit.index_payload(part)
                 self._event(txn, actor, "codes.transition", {
                     "batch": batch, "level": level.name.lower(), "to": target.label,
                     "count": int(part.size), "first": int(part[0]), "last": int(part[-1]),
-                    "contiguous": contiguous,
-                }, payload=None if contiguous else part.astype(">u8").tobytes())  # fmt: skip
+                    "contiguous": payload is None,
+                }, payload=payload)  # fmt: skip
             changed += int(part.size)
         return changed
 
