@@ -7,7 +7,7 @@ and a newline, assembled as one byte matrix.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import numpy.typing as npt
@@ -29,30 +29,22 @@ def iter_code_lines(
         record = store.batch(batch, txn)
         states = store.states(txn, record, level)
         allocation = record.level(level)
-        prefix = np.frombuffer(record.level_prefix(level, form), dtype=np.uint8)
         if allocation.source is CodeSource.BPOM:
             serials = store.imported_serials(txn, record, level)
-            head = prefix.tobytes()
+            head = record.level_prefix(level, form)
             for start in range(0, len(serials), layout.CHUNK):
                 page = range(start, min(start + layout.CHUNK, len(serials)))
                 yield b"".join(
                     head + serials[i] + b"\n" for i in page if state is None or states[i] == state
                 )
             return
-    base = allocation.start or 0
-    format_many = _formatter(store, record, level)
-    width = prefix.shape[0] + format_many(np.zeros(1, dtype=np.uint64)).shape[1] + 1
+    head = record.level_prefix(level, form)
     for start in range(0, allocation.count, layout.CHUNK):
-        index = np.arange(start, min(start + layout.CHUNK, allocation.count), dtype=np.uint64)
+        index = np.arange(start, min(start + layout.CHUNK, allocation.count), dtype=np.int64)
         if state is not None:
             index = index[states[start : start + index.shape[0]] == state]
-        if not index.size:
-            continue
-        lines = np.empty((index.shape[0], width), dtype=np.uint8)
-        lines[:, : prefix.shape[0]] = prefix
-        lines[:, prefix.shape[0] : -1] = format_many(index + np.uint64(base))
-        lines[:, -1] = ord("\n")
-        yield lines.tobytes()
+        if index.size:
+            yield _line_matrix(store, record, level, index, head=head, tail=b"\n").tobytes()
 
 
 def code_texts(
@@ -75,21 +67,26 @@ def code_texts(
         ]
     if not indices.size:
         return []
-    serials = _formatter(store, record, level)(
-        indices.astype(np.uint64) + np.uint64(allocation.start or 0)
-    )
-    width = len(head) + serials.shape[1]
-    lines = np.empty((serials.shape[0], width), dtype=np.uint8)
-    lines[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-    lines[:, len(head) :] = serials
+    lines = _line_matrix(store, record, level, indices, head=head, tail=b"")
+    width = lines.shape[1]
     flat = lines.tobytes()
     return [flat[i : i + width] for i in range(0, len(flat), width)]
 
 
-def _formatter(
-    store: Store, record: BatchRecord, level: Level
-) -> Callable[[npt.NDArray[np.uint64]], npt.NDArray[np.uint8]]:
-    """Counters to fixed-width ASCII: the keyed permutation, or SSCC digits."""
+def _line_matrix(
+    store: Store, record: BatchRecord, level: Level, indices: npt.NDArray[np.int64], *,
+    head: bytes, tail: bytes,
+) -> npt.NDArray[np.uint8]:  # fmt: skip
+    """Codes `indices` of a counter-range level as rows of ASCII: head, serial, tail.
+
+    Serials come from the keyed permutation in one numba call, or as SSCC digits."""
+    counters = indices.astype(np.uint64) + np.uint64(record.level(level).start or 0)
     if record.level(level).source is CodeSource.SSCC:
-        return record.sscc_format(level)[0].format_many
-    return store.permutation(record).format
+        body = record.sscc_format(level)[0].format_many(counters)
+    else:
+        body = store.permutation(record).format(counters)
+    lines = np.empty((body.shape[0], len(head) + body.shape[1] + len(tail)), dtype=np.uint8)
+    lines[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+    lines[:, len(head) : len(head) + body.shape[1]] = body
+    lines[:, len(head) + body.shape[1] :] = np.frombuffer(tail, dtype=np.uint8)
+    return lines

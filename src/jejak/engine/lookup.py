@@ -161,13 +161,7 @@ def _lookup_sscc(store: Store, data: str, scanned: ElementString) -> CodeInfo:
                 found = None if counter is None else _in_range(store, txn, bytes(scope), 0,
                                                                 counter)  # fmt: skip
                 if found is not None:
-                    batch_id, level, index = found
-                    record = store.batch_by_id(txn, batch_id)
-                    lv = Level(level)
-                    return CodeInfo(
-                        record, lv, index, store.state_of(txn, record, lv, index), scanned,
-                        tuple(_history(store, txn, record, lv, index)), (),
-                    )  # fmt: skip
+                    return _info(store, txn, *found, scanned=scanned, serial=digits)
     raise UnknownCode(
         f"Unknown SSCC {data!r}: no batch in this store issued it. Hint: check the extension "
         "digit and company prefix; an SSCC printed elsewhere is not this site's."
@@ -181,11 +175,11 @@ def _info(
     record = store.batch_by_id(txn, batch_id)
     lv = Level(level)
     state = store.state_of(txn, record, lv, index)
-    code = record.code(serial)
+    code = record.level_code(lv, serial)
     warnings = []
     if scanned is not None:
         for ai in (AI.BATCH, AI.EXPIRY):
-            if ai in scanned and scanned[ai] != code[ai]:
+            if ai in scanned and ai in code and scanned[ai] != code[ai]:
                 warnings.append(
                     f"Mismatch: the scanned code carries ({ai.value}) {scanned[ai]!r}, but its "
                     f"serial belongs to batch {record.batch!r} with {code[ai]!r}."
