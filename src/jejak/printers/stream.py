@@ -68,12 +68,17 @@ class StreamReport:
     refused: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds, send to answer, sampled
 
-    def as_dict(self) -> dict[str, Any]:
-        lat = np.asarray(self.latencies) * 1000
+    def counts(self) -> dict[str, int]:
         return {
             "sent": self.sent, "printed": self.printed, "failed": self.failed,
             "unknown": self.unknown, "ignored": self.ignored, "recovered": self.recovered,
             "sessions": self.sessions, "refused": self.refused,
+        }  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        lat = np.asarray(self.latencies) * 1000
+        return {
+            **self.counts(),
             "latency_ms": {} if not lat.size else {
                 "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
                 "max": float(lat.max()),
@@ -105,7 +110,6 @@ class PrintEngine:
         self._sessions: dict[bytes, _Session] = {}
         self._sent_at: dict[int, float] = {}  # sampled job ids -> send time, for latency
         self._sample_every = sample_every
-        self._exhausted: set[Level] = set()
         self._draining = threading.Event()
         # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
         for ledger in self.ledgers.values():
@@ -169,7 +173,8 @@ class PrintEngine:
             if (until_done or self._draining.is_set()) and self._done():
                 self._broadcast(Message.DONE)
                 break
-            if poller.poll(0 if self._wanting() else 50) or self._wanting():
+            wanting = self._wanting()
+            if poller.poll(0 if wanting else 50) or wanting:
                 self._turn()
             self._expire(time.monotonic())
             if on_turn is not None:
@@ -317,22 +322,19 @@ class PrintEngine:
                     self.report.unknown += int(indices.size)
         if answers and self.pub is not None:
             self.pub.send_multipart([b"progress", wire.pack_body(
-                {"batch": self.batch, **self.report.as_dict(), "latency_ms": None})])  # fmt: skip
+                {"batch": self.batch, **self.report.counts(), "latency_ms": None})])  # fmt: skip
 
     def _dispatch(self) -> None:
         if self._draining.is_set():
             return
         for level, ledger in self.ledgers.items():
-            wanting = [s for s in self._sessions.values()
-                       if s.level is level and s.credit > 0 and s.state != "fault"]  # fmt: skip
-            if not wanting or level in self._exhausted:
+            wanting = [s for s in self._sessions.values() if s.level is level and self._feeds(s)]
+            if not wanting:
                 continue
             requests = [(s.printer, min(s.credit, self.max_jobs)) for s in wanting]
             drawn = ledger.take(requests, actor=self.actor)
             with self.store.read() as txn:
                 for session, indices in zip(wanting, drawn, strict=True):
-                    if indices.size < min(session.credit, self.max_jobs) or ledger.exhausted:
-                        self._exhausted.add(level)
                     if not indices.size:
                         continue
                     texts = code_texts(self.store, txn, ledger.record, level, indices,
@@ -349,12 +351,14 @@ class PrintEngine:
                     body = {"jobs": [[job, text] for job, text in zip(ids, texts, strict=True)]}
                     self.router.send_multipart([session.identity, *wire.pack(Message.JOB, body)])
 
+    def _feeds(self, session: _Session) -> bool:
+        """Whether the session holds credit that its level's codes could still fill."""
+        return (session.credit > 0 and session.state != "fault"
+                and not self.ledgers[session.level].exhausted)  # fmt: skip
+
     def _wanting(self) -> bool:
-        """Whether some session holds credit that codes could still fill."""
-        if self._draining.is_set():
-            return False
-        return any(s.credit > 0 and s.level not in self._exhausted and s.state != "fault"
-                   for s in self._sessions.values())  # fmt: skip
+        """Whether some session could be sent jobs now."""
+        return not self._draining.is_set() and any(map(self._feeds, self._sessions.values()))
 
     def _done(self) -> bool:
         if any(s.in_flight for s in self._sessions.values()):
@@ -362,7 +366,7 @@ class PrintEngine:
         if self._draining.is_set():
             return True
         levels = {s.level for s in self._sessions.values()}
-        return bool(levels) and all(level in self._exhausted for level in levels)
+        return bool(levels) and all(self.ledgers[level].exhausted for level in levels)
 
     # Messages ----------------------------------------------------------------------------
 
