@@ -70,7 +70,6 @@ class PrinterDriver:
         self._promised = 0  # credit granted to the engine and not yet used by JOBs
         self._printed: list[int] = []
         self._failed: list[list[Any]] = []
-        self._device_up = False
         self._down_since = 0.0
         self._welcomed = False  # STATUS and answers only go to an engine that knows us
         self._state = DeviceState.DISCONNECTED
@@ -123,7 +122,7 @@ class PrinterDriver:
             self._flush()
             now = time.monotonic()
             if now - last_beat >= self.heartbeat:
-                self._send(Message.STATUS, {"state": self._state.value, "detail": self._detail})
+                self._send_status()
                 last_beat = now
         self._flush()
         if self.report.refused is None:
@@ -156,7 +155,7 @@ class PrinterDriver:
             # Anything else is left over from an earlier session: ignore it.
         self._promised = 0
         self._welcomed = True
-        self._send(Message.STATUS, {"state": self._state.value, "detail": self._detail})
+        self._send_status()
 
     def _receive(self) -> bool:
         """Handle what the engine sent; True once it said DONE."""
@@ -174,10 +173,10 @@ class PrinterDriver:
             elif kind is Message.REFUSED:
                 # The engine restarted or lost us: our jobs are already unknown there.
                 self._in_flight.clear()
-                self.report.refused = body["reason"]
                 if "no session" in body["reason"]:
-                    self.report.refused = None
                     self._hello()
+                else:
+                    self.report.refused = body["reason"]
         return done
 
     def _jobs(self, entries: list[tuple[int, bytes]]) -> None:
@@ -218,7 +217,15 @@ class PrinterDriver:
     def _send(self, kind: Message, body: dict[str, Any]) -> None:
         self.socket.send_multipart(wire.pack(kind, body))
 
+    def _send_status(self) -> None:
+        self._send(Message.STATUS, {"state": self._state.value, "detail": self._detail})
+
     # Device side ---------------------------------------------------------------------------
+
+    @property
+    def _device_up(self) -> bool:
+        """Connected: every state but DISCONNECTED comes from a device we are connected to."""
+        return self._state is not DeviceState.DISCONNECTED
 
     def _connect_device(self) -> None:
         try:
@@ -226,7 +233,6 @@ class PrinterDriver:
         except (DeviceFault, OSError) as error:
             self._device_down(str(error))
             return
-        self._device_up = True
         self._set_state(DeviceState.READY, "connected")
 
     def _device_down(self, detail: str) -> None:
@@ -235,7 +241,6 @@ class PrinterDriver:
         self._in_flight.clear()
         if self._device_up:
             self.report.reconnects += 1
-        self._device_up = False
         self._down_since = time.monotonic()
         # Credit promised to the engine stays promised: jobs that still come are failed (known).
         self._set_state(DeviceState.DISCONNECTED, detail)
@@ -261,6 +266,6 @@ class PrinterDriver:
             if not self._welcomed:
                 return
             try:
-                self._send(Message.STATUS, {"state": state.value, "detail": detail})
+                self._send_status()
             except zmq.ZMQError as error:  # pragma: no cover - socket closed at shutdown
                 raise JejakError(f"Cannot report status to the engine: {error}") from None
