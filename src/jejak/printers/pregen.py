@@ -54,8 +54,8 @@ class PregenReport:
         return self.symbols / self.seconds if self.seconds else 0.0
 
 
-def _encode_task(texts: Sequence[bytes], kind: str, check: bool) -> bytes:
-    """Worker: encode (and verify) each code; return shapes then packed bits, one blob."""
+def _encode_task(texts: Sequence[bytes], kind: str, check: bool) -> tuple[bytes, bytes]:
+    """Worker: encode (and verify) each code; return the shapes and the packed bits."""
     symbol_kind = SymbolKind(kind)
     shapes = np.empty((len(texts), 2), dtype=np.uint8)
     parts: list[bytes] = []
@@ -65,7 +65,7 @@ def _encode_task(texts: Sequence[bytes], kind: str, check: bool) -> bytes:
             verify(symbol)
         shapes[i] = symbol.modules.shape
         parts.append(np.packbits(symbol.modules, axis=None).tobytes())
-    return shapes.tobytes() + b"".join(parts)
+    return shapes.tobytes(), b"".join(parts)
 
 
 def _pages_of(count: int) -> Iterator[tuple[int, int, int]]:
@@ -105,15 +105,13 @@ def pregenerate(
                     texts = code_texts(store, txn, record, level,
                                        np.arange(start, end, dtype=np.int64),
                                        form=CodeForm.RAW)  # fmt: skip
-                tasks: list[Future[bytes]] = [
+                tasks: list[Future[tuple[bytes, bytes]]] = [
                     pool.submit(_encode_task, texts[i : i + _TASK], kind.value, check)
                     for i in range(0, len(texts), _TASK)
                 ]
-                blobs = [task.result() for task in tasks]
-                shapes = b"".join(blob[: 2 * min(_TASK, len(texts) - i * _TASK)]
-                                  for i, blob in enumerate(blobs))  # fmt: skip
-                bits = b"".join(blob[2 * min(_TASK, len(texts) - i * _TASK) :]
-                                for i, blob in enumerate(blobs))  # fmt: skip
+                results = [task.result() for task in tasks]
+                shapes = b"".join(shape for shape, _ in results)
+                bits = b"".join(packed for _, packed in results)
                 with store.write() as txn:
                     header = kind.value.encode().ljust(16, b"\0") + (end - start).to_bytes(4, "big")
                     txn.put(key, header + shapes + bits, db=db)
