@@ -54,7 +54,16 @@ from jejak.printers._label_render import (
     zpl_format,
     zpl_recall,
 )
+from jejak.printers.size_rule import (
+    MIN_SYMBOL_MM,
+    X_MAX_MM,
+    X_MIN_MM,
+    min_dots,
+    smallest_module_dots,
+    x_in_range,
+)
 from jejak.printers.symbols import Symbol, SymbolKind, encode, encode_raw, verify
+from jejak.printers.zpl import hri_date
 
 __all__ = [
     "CAPTION",
@@ -80,7 +89,6 @@ __all__ = [
 ]
 
 CAPTION = "BPOM RI"
-X_MIN_MM, X_MAX_MM, MIN_SYMBOL_MM = 0.254, 0.495, 6.0
 _DPI_RANGE = (50, 2400)
 _TEXT_PT_RANGE = (4.0, 24.0)
 _MARGIN_MM, _GAP_MM, _PITCH_EM = 1.0, 1.5, 1.3
@@ -174,7 +182,7 @@ class ModuleSize:
     @property
     def in_range(self) -> bool:
         """X-dimension within 0.254-0.495 mm (the size rule never picks one below)."""
-        return self.dots * 25400 <= 495 * self.dpi
+        return x_in_range(self.dpi, self.dots)
 
 
 def _check_dpi(dpi: object) -> int:
@@ -184,7 +192,7 @@ def _check_dpi(dpi: object) -> int:
             f"Invalid printer resolution {describe(dpi)}: expected a whole number of dots per "
             f"inch from {low} to {high}. Hint: thermal printers have 203, 300 or 600 dpi."
         )
-    if -(-dpi // 100) * 25400 > 495 * dpi:  # the smallest module ≥ 0.254 mm is > 0.495 mm
+    if not x_in_range(dpi, min_dots(dpi)):  # the smallest module ≥ 0.254 mm is > 0.495 mm
         raise InvalidQuantity(
             f"Invalid printer resolution {dpi!r}: expected one where a whole number of dots makes "
             f"a module of {X_MIN_MM}-{X_MAX_MM} mm, but 1 dot is {25.4 / dpi:.3f} mm and 2 dots "
@@ -208,9 +216,7 @@ def module_size(dpi: int, modules: int) -> ModuleSize:
             f"Invalid symbol size {describe(modules)}: expected 1 to 1000 modules. "
             "Hint: pass the symbol's smaller side, e.g. symbol.rows."
         )
-    smallest = -(-dpi // 100)  # dots * 25.4 / dpi >= 0.254
-    needed = -(-30 * dpi // (127 * modules))  # modules * dots * 25.4 / dpi >= 6.0
-    return ModuleSize(dpi, modules, max(smallest, needed))
+    return ModuleSize(dpi, modules, smallest_module_dots(dpi, modules))
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,10 +325,6 @@ class Label:
         return "; ".join(parts)
 
 
-def _date(value: str) -> str:
-    return f"20{value[:2]}-{value[2:4]}" + ("" if value[4:] == "00" else f"-{value[4:]}")
-
-
 def _line_ais(code: LabelCode) -> tuple[AI | None, ...]:
     content = code.content
     return tuple(e.ai for e in content.elements) if isinstance(content, ElementString) else (None,)
@@ -338,7 +340,7 @@ def hri_lines(code: LabelCode) -> tuple[str, ...]:
     if not isinstance(content, ElementString):
         return (content,)
     return tuple(
-        f"{_TITLES[e.ai]}: {_date(e.value) if e.ai.rule.date else e.value}"
+        f"{_TITLES[e.ai]}: {hri_date(e.value) if e.ai.rule.date else e.value}"
         for e in content.elements
     )
 

@@ -29,6 +29,13 @@ from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidQuantity, ProtocolError
 from jejak.engine.gs1 import GS, ElementString
 from jejak.printers.device import DeviceState
+from jejak.printers.size_rule import (
+    MIN_SYMBOL_MM,
+    X_MAX_MM,
+    X_MIN_MM,
+    smallest_module_dots,
+    x_in_range,
+)
 from jejak.printers.zpl_interpreter import (
     Command,
     Control,
@@ -56,6 +63,7 @@ __all__ = [
     "LabelWriter",
     "decode_host_status",
     "escape_datamatrix",
+    "hri_date",
     "module_dots",
     "parse_host_status",
     "recall_label",
@@ -68,8 +76,7 @@ FORMAT_NAME = "R:JEJAK.ZPL"
 ESCAPE = "_"  # the ^BX escape character: _1 is FNC1, __ is an underscore
 HOST_STATUS = b"~HS"
 CANCEL_ALL = b"~JA"  # cancels every format in the printer's buffer
-X_DIM_MM = (0.254, 0.495)  # the DataMatrix module size Jejak allows
-MIN_SYMBOL_MM = 6.0
+X_DIM_MM = (X_MIN_MM, X_MAX_MM)  # the DataMatrix module size Jejak allows
 _ESCAPES_ALLOWED = "!\"#$%&'()*+-./:;<=>?@[\\]_`{|}"  # printable, not ^ ~ , or alphanumeric
 # What may go into a ^FD field: printable ASCII without ^ and ~, and GS between GS1 fields.
 _UNSAFE = re.compile(r"[^\x1d\x20-\x5d\x5f-\x7d]")
@@ -103,9 +110,9 @@ def module_dots(dpi: int, *, modules: int = 16) -> int:
             f"Invalid printer resolution {describe(dpi)}: expected 100 to 1200 dots per inch. "
             "Hint: Zebra printers have 203, 300 or 600 dpi."
         )
-    for dots in range(1, 64):
-        x_mm = dots * 25.4 / dpi
-        if X_DIM_MM[0] - 1e-9 <= x_mm <= X_DIM_MM[1] and modules * x_mm >= MIN_SYMBOL_MM - 1e-9:
+    if modules >= 1:
+        dots = smallest_module_dots(dpi, modules)
+        if x_in_range(dpi, dots):
             return dots
     raise InvalidQuantity(
         f"Invalid printer resolution {dpi!r} for a {modules}-module symbol: expected a module of "
@@ -210,7 +217,8 @@ def unescape_datamatrix(text: str, *, escape: str = ESCAPE) -> DataMatrixData:
     )
 
 
-def _date(yymmdd: str) -> str:
+def hri_date(yymmdd: str) -> str:
+    """A GS1 date as the human-readable lines print it: ``YYYY-MM-DD``, ``YYYY-MM`` for day 00."""
     day = yymmdd[4:6]
     return f"20{yymmdd[:2]}-{yymmdd[2:4]}" + ("" if day == "00" else f"-{day}")
 
@@ -242,7 +250,7 @@ class LabelWriter:
         if batch:
             parts.append(f"^FN3^FDBATCH: {batch}^FS")
         if expiry or validity:
-            when = f"EXP: {_date(expiry)}" if expiry else f"VALID: {_date(validity)}"
+            when = f"EXP: {hri_date(expiry)}" if expiry else f"VALID: {hri_date(validity)}"
             parts.append(f"^FN4^FD{when}^FS")
         if serial:
             parts.append(f"^FN5^FDSN: {serial}^FS")
