@@ -160,7 +160,8 @@ def test_codes_mark_an_sscc_then_close_the_batch(jejak: Jejak) -> None:
         "voided": 9,
         "scrapped": 0,
     }
-    assert events_checked(jejak) == 5  # product, open, two marks, close
+    # product, two range reservations (serials, SSCCs), key, open, two marks, close
+    assert events_checked(jejak) == 8
 
 
 PREFIX_LENGTH = (

@@ -24,7 +24,7 @@ import lmdb
 import pytest
 
 from jejak.cli.main import main
-from jejak.engine import _lmdb_layout as layout
+from jejak.engine.store import _layout as layout
 
 NIE = "DKL1234567890A1"  # obat keras: authentication
 GTIN = "08991234567891"
@@ -636,7 +636,7 @@ def test_codes_lookup_json(jejak: Jejak, marked: list[str], form: Callable[[str]
         ("batch.open", None, "qa"),
         ("codes.transition", "Encoded", "qa"),
     ]
-    assert [e["seq"] for e in history] == [2, 3]
+    assert [e["seq"] for e in history] == [4, 5]  # after product.add, range, key
 
 
 @pytest.mark.usefixtures("product")
@@ -838,8 +838,10 @@ def test_audit_verify(jejak: Jejak, tmp_path: Path) -> None:
     ok(jejak("codes", "mark", "BP0002", "--state", "Encoded"))
     ok(jejak("keys", "rotate"))
     ok(jejak("batch", "close", "B2"))
+    # product.add; B1: range.reserve, key.create, batch.open; B2: range.reserve, batch.open;
+    # codes.import, codes.transition, key.rotate, batch.close
     assert ok(jejak("audit", "verify", "--json")).json() == {
-        "ok": True, "checked": 7, "broken_at": None, "reason": None
+        "ok": True, "checked": 10, "broken_at": None, "reason": None
     }  # fmt: skip
 
 
@@ -859,7 +861,8 @@ def _garble_event(txn: Any, events: Any, data: Any) -> None:
 
 
 def _alter_payload(txn: Any, events: Any, data: Any) -> None:
-    key = layout.seq_key(3)  # the codes.import event: its payload is the imported serials
+    key = layout.seq_key(5)  # the codes.import event: its payload is the imported serials
+    assert json.loads(bytes(txn.get(key, db=events)))["what"] == "codes.import"
     assert bytes(txn.get(key, db=data)) == b"BP0002"
     txn.put(key, b"BP0003", db=data)
 
@@ -877,7 +880,7 @@ def _rechain_after_edit(txn: Any, events: Any, data: Any) -> None:
 
 def tamper(store_dir: Path, change: Callable[[Any, Any, Any], None]) -> None:
     """Change the store's LMDB file directly, after the CLI closed it."""
-    env = lmdb.open(str(store_dir), max_dbs=len(layout.DATABASES), map_size=1 << 36)
+    env = lmdb.open(str(store_dir), max_dbs=layout.MAX_DATABASES, map_size=1 << 36)
     try:
         events = env.open_db(b"events")  # before the write transaction: open_db starts its own
         data = env.open_db(b"event_data")
@@ -894,7 +897,7 @@ def tamper(store_dir: Path, change: Callable[[Any, Any, Any], None]) -> None:
         (_rewrite_actor, 2, 1, "its content does not match its hash"),
         (_drop_event, 3, 1, "expected event 2, found 3"),
         (_garble_event, 2, 1, "event 2 is not a readable record ("),
-        (_alter_payload, 3, 2, "its payload is missing or altered"),
+        (_alter_payload, 5, 4, "its payload is missing or altered"),
         (_rechain_after_edit, 3, 2, "its previous-hash does not match event before"),
     ],
     ids=["content", "removed", "garbled", "payload", "rehashed"],
@@ -906,7 +909,8 @@ def test_audit_verify_catches_tampering(
     ok(open_batch(jejak, "B2", 1, "--codes-from", write_file(tmp_path / "a.txt", "BP0001")))
     ok(jejak("codes", "import", "--batch", "B2", write_file(tmp_path / "b.txt", "BP0002")))
     ok(jejak("codes", "mark", "BP0002", "--state", "Encoded"))
-    assert events_checked(jejak) == 4
+    # product.add, range.reserve, key.create, batch.open, codes.import, codes.transition
+    assert events_checked(jejak) == 6
     tamper(store_dir, change)
     result = jejak("audit", "verify")
     assert result.code == 1
@@ -941,7 +945,9 @@ def test_keys_rotate_starts_a_new_epoch_tag(jejak: Jejak) -> None:
     assert ok(jejak("codes", "lookup", new["primary"][0], "--json")).json()["batch"] == "B2"
     second = ok(jejak("keys", "rotate"))
     assert second.out.startswith("serial key epoch 2 (key id ")
-    assert events_checked(jejak) == 5
+    # product.add; B1: range.reserve, key.create, batch.open; key.rotate; B2: range.reserve,
+    # batch.open; key.rotate
+    assert events_checked(jejak) == 8
 
 
 @pytest.mark.usefixtures("product")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,11 @@ def make_request(batch: str = "B1", quantity: int = 1000, **changes: object) -> 
         "requested_on": dt.date(2026, 11, 25),
     }
     return CodeRequest.parse(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+@contextmanager
+def raw(store: Store) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """White box: a write transaction on the store's LMDB environment and its databases, for
+    tests that play a disk fault or an intruder (nothing in Jejak writes this way)."""
+    with store._env.begin(write=True) as txn:
+        yield txn, store._dbs

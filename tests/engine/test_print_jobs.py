@@ -26,13 +26,12 @@ from hypothesis.stateful import (
 )
 from tests.engine.conftest import GTIN, NIE, make_request
 
-from jejak.engine import _lmdb_layout as layout
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import StoreError
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome, Settled
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
-from jejak.engine.store import Store
+from jejak.engine.store import PAGE, Store
 
 A = CodeState
 O = PrintOutcome  # noqa: E741 - short, like A for the states
@@ -58,8 +57,8 @@ def span(lo: int, hi: int) -> npt.NDArray[np.int64]:
 
 
 def states_of(store: Store, level: Level = Level.PRIMARY) -> npt.NDArray[np.uint8]:
-    with store.read() as txn:
-        return store.states(txn, store.batch("B1", txn), level)
+    with store.view() as view:
+        return view.states(view.batch("B1"), level)
 
 
 def assert_pages_agree(store: Store, ledger: PrintLedger) -> None:
@@ -172,15 +171,15 @@ def test_a_new_ledger_never_draws_a_code_again(store: Store, ledger: PrintLedger
 
 
 def test_take_crosses_state_pages(store: Store) -> None:
-    count = layout.CHUNK + 100
+    count = PAGE + 100
     store.open_batch(make_request("B1", count), serial_format=FORMAT, actor="qa")
-    store.transition("B1", Level.PRIMARY, span(0, layout.CHUNK - 10), A.ENCODED, actor="m")
+    store.transition("B1", Level.PRIMARY, span(0, PAGE - 10), A.ENCODED, actor="m")
     ledger = PrintLedger(store, "B1", Level.PRIMARY)
     drawn = ledger.take([("p1", 15), ("p2", 15)], actor="engine")
-    assert drawn[0].tolist() == [*range(layout.CHUNK - 10, layout.CHUNK + 5)]
-    assert drawn[1].tolist() == [*range(layout.CHUNK + 5, layout.CHUNK + 20)]
+    assert drawn[0].tolist() == [*range(PAGE - 10, PAGE + 5)]
+    assert drawn[1].tolist() == [*range(PAGE + 5, PAGE + 20)]
     rest = ledger.take([("p1", 1000)], actor="engine")[0]
-    assert rest.tolist() == [*range(layout.CHUNK + 20, count)]
+    assert rest.tolist() == [*range(PAGE + 20, count)]
     assert PrintLedger(store, "B1", Level.PRIMARY).take([("p1", 5)], actor="e")[0].size == 0
     assert ledger.counts()[O.SENT] == 110
 
@@ -329,7 +328,10 @@ def test_recover_turns_sent_into_unknown(store: Store, ledger: PrintLedger) -> N
         O.NONE: 960, O.SENT: 0, O.PRINTED: 5, O.FAILED: 2, O.UNKNOWN: 33
     }  # fmt: skip
     recovered = events_named(store, "print.recover")
-    assert recovered == [("print.recover", {"batch": "B1", "level": "primary", "unknown": 33})]
+    assert recovered == [("print.recover", {
+        "batch": "B1", "level": "primary", "unknown": 33, "count": 33, "first": 5, "last": 39,
+        "contiguous": False,
+    })]  # fmt: skip
     assert restarted.recover(actor="engine") == 0  # nothing left in flight
     assert len(events_named(store, "print.recover")) == 1  # and no event for it
     # Late answers for the recovered jobs are ignored; new takes start after them.

@@ -62,8 +62,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
             actor="qa",
         )
         record = opened.open_batch(make_request("B1", 500), serial_format=FORMAT, actor="qa")
-        with opened.read() as txn:  # warm the serial formatter (numba, once per process), so
-            code_texts(opened, txn, record, Level.PRIMARY, np.arange(1))  # turns stay short
+        with opened.view() as view:  # warm the serial formatter (numba, once per process), so
+            code_texts(view, record, Level.PRIMARY, np.arange(1))  # turns stay short
         yield opened
     finally:
         opened.close()

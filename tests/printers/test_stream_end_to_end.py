@@ -109,9 +109,9 @@ def run_line(store: Store, simulator: Simulator, faults: Callable[[Simulator], N
 
 
 def all_codes(store: Store) -> list[bytes]:
-    with store.read() as txn:
-        record = store.batch("B1", txn)
-        return code_texts(store, txn, record, Level.PRIMARY, np.arange(CODES, dtype=np.int64),
+    with store.view() as view:
+        record = view.batch("B1")
+        return code_texts(view, record, Level.PRIMARY, np.arange(CODES, dtype=np.int64),
                           form=CodeForm.RAW)  # fmt: skip
 
 

@@ -10,13 +10,10 @@ import argparse
 import sys
 from typing import Any
 
-import numpy as np
-
 from jejak.cli._output import print_json, print_warnings
 from jejak.cli._store import actor, add_store_arguments, open_store
-from jejak.engine.batch_record import BatchStatus, CodeForm
-from jejak.engine.codes import CodeState, Level, check_transition
-from jejak.engine.errors import StoreError
+from jejak.engine.batch_record import CodeForm
+from jejak.engine.codes import CodeState, Level
 from jejak.engine.issued_codes import parse_issued_codes
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import CodeInfo, lookup
@@ -109,8 +106,8 @@ def _info_json(info: CodeInfo) -> dict[str, Any]:
         "raw": info.code.raw,
         "warnings": list(info.warnings),
         "history": [
-            {"seq": e.seq, "time": e.time, "actor": e.actor, "what": e.what,
-             "to": e.data.get("to")}
+            {"seq": e.seq, "time": e.time, "actor": e.actor, "what": e.what.value,
+             "to": e.data.get("to"), "printer": e.data.get("printer")}
             for e in info.history
         ],
     }  # fmt: skip
@@ -127,7 +124,8 @@ def _lookup(args: argparse.Namespace) -> int:
           f"state {facts['state']}")  # fmt: skip
     for event in facts["history"]:
         to = f" -> {event['to']}" if event["to"] else ""
-        print(f"  {event['time']}  {event['what']}{to}  by {event['actor']}")
+        printer = f" ({event['printer']})" if event["printer"] else ""
+        print(f"  {event['time']}  {event['what']}{to}{printer}  by {event['actor']}")
     print_warnings(info.warnings)
     return 0
 
@@ -135,20 +133,11 @@ def _lookup(args: argparse.Namespace) -> int:
 def _mark(args: argparse.Namespace) -> int:
     target = CodeState.parse(args.state)
     with open_store(args) as store:
-        infos = [lookup(store, data) for data in args.data]
-        for info in infos:  # check every code first: one illegal code changes none
-            if info.batch.status is not BatchStatus.OPEN:
-                raise StoreError(
-                    f"Batch {info.batch.batch!r} is closed. Hint: a closed batch never changes."
-                )
-            check_transition(info.code.hri, info.state, target)
-        for info in infos:
-            store.transition(
-                info.batch.batch,
-                info.level,
-                np.array([info.index], dtype=np.int64),
-                target,
-                actor=actor(args),
-            )
-            print(f"{info.code.hri}: {info.state.label} -> {target.label}")
+        with store.view() as view:
+            found = [view.resolve(data) for data in args.data]
+            before = [view.state_of(r.record, r.ref.level, r.ref.index) for r in found]
+        # One unit of work for every code: one illegal transition changes none.
+        store.mark([r.ref for r in found], target, actor=actor(args))
+    for resolution, state in zip(found, before, strict=True):
+        print(f"{resolution.code.hri}: {state.label} -> {target.label}")
     return 0

@@ -1,8 +1,12 @@
 """A batch as the store keeps it: its key, expiry, status and the codes of each level.
 
-Self-issued levels own one contiguous counter range of their scope (``start``, ``count``);
+Self-issued levels own counter ranges of their scope (one or several, in index order);
 BPOM-issued levels hold an imported list; SSCC levels (cases, pallets, when the site chooses)
-own a counter range of the site's SSCC scope. Codes are numbered 0..count-1 within their level.
+own counter ranges of the site's SSCC scope. Codes are numbered 0..count-1 within their level.
+
+>>> level = LevelAllocation(Level.PRIMARY, 5, CodeSource.SELF, ((100, 2), (900, 3)))
+>>> level.counters(np.arange(5)).tolist(), level.start
+([100, 101, 900, 901, 902], 100)
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from jejak.engine.codes import Level
 from jejak.engine.errors import StoreCorrupted
@@ -52,7 +59,25 @@ class LevelAllocation:
     level: Level
     count: int
     source: CodeSource
-    start: int | None = None  # counter of code 0 (self-issued levels)
+    ranges: tuple[tuple[int, int], ...] = ()  # (first counter, count), in index order
+
+    @property
+    def start(self) -> int | None:
+        """The counter of code 0 (levels that own counter ranges)."""
+        return self.ranges[0][0] if self.ranges else None
+
+    def counters(self, indices: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+        """The counters of codes `indices` of a level that owns counter ranges."""
+        if len(self.ranges) == 1:
+            return indices.astype(np.uint64) + np.uint64(self.ranges[0][0])
+        starts = np.array([start for start, _ in self.ranges], dtype=np.uint64)
+        ends = np.cumsum([count for _, count in self.ranges], dtype=np.int64)
+        position = np.searchsorted(ends, indices, side="right")
+        firsts = ends - np.array([count for _, count in self.ranges], dtype=np.int64)
+        return starts[position] + (indices - firsts[position]).astype(np.uint64)
+
+    def counter(self, index: int) -> int:
+        return int(self.counters(np.array([index], dtype=np.int64))[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +127,8 @@ class BatchRecord:
 
     def sscc_digits(self, level: Level, index: int) -> str:
         """The 18 digits of code `index` of an SSCC level."""
-        fmt, start = self.sscc_format(level)
-        return fmt.sscc(start + index)
+        fmt, _ = self.sscc_format(level)
+        return fmt.sscc(self.level(level).counter(index))
 
     def level_prefix(self, level: Level, form: CodeForm) -> bytes:
         """What precedes a level's serial (or SSCC digits) on a `codes list` line."""
@@ -136,7 +161,7 @@ class BatchRecord:
                 "status": self.status.value,
                 "levels": [
                     {"level": a.level.name.lower(), "count": a.count, "source": a.source.value,
-                     "start": a.start}
+                     "ranges": [list(r) for r in a.ranges]}
                     for a in self.levels
                 ],
                 "request": self.request,
@@ -170,7 +195,7 @@ class BatchRecord:
             status=BatchStatus(raw["status"]),
             levels=tuple(
                 LevelAllocation(Level.parse(a["level"]), a["count"], CodeSource(a["source"]),
-                                a["start"])
+                                tuple((start, count) for start, count in a["ranges"]))
                 for a in raw["levels"]
             ),
             request=raw["request"],

@@ -36,6 +36,7 @@ __all__ = [
     "StoreError",
     "SymbolError",
     "UnknownApplicationIdentifier",
+    "UnknownCode",
     "UnknownNie",
     "ValidationError",
 ]
@@ -128,6 +129,10 @@ class StoreError(JejakError):
 
 class StoreCorrupted(StoreError):
     """The store's contents contradict themselves: a broken audit chain, unbalanced counts."""
+
+
+class UnknownCode(StoreError):
+    """A code that no batch of this store issued (a misread, or a counterfeit suspect)."""
 
 
 class SymbolError(JejakError):

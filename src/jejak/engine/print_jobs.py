@@ -23,25 +23,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine import _lmdb_layout as layout
-from jejak.engine import audit
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import StoreError
-from jejak.engine.store import Store
+from jejak.engine.store import PAGE, PRINTS, STATES, EventKind, PageSet, Store, UnitOfWork
 
 __all__ = ["PrintLedger", "PrintOutcome", "Settled"]
 
 _Indices = npt.NDArray[np.int64]
 
+_EVENTS = {
+    "printed": EventKind.PRINT_PRINTED,
+    "failed": EventKind.PRINT_FAILED,
+    "unknown": EventKind.PRINT_UNKNOWN,
+}
+
 
 class PrintOutcome(IntEnum):
-    """One byte per code in the ``prints`` pages."""
+    """One byte per code in the ``prints`` column."""
 
     NONE = 0  # never sent to a printer
     SENT = 1  # handed to a printer, no answer yet
@@ -69,26 +72,24 @@ class PrintLedger:
 
     def __init__(self, store: Store, batch: str, level: Level) -> None:
         self.store, self.level = store, level
-        with store.read() as txn:
-            self.record: BatchRecord = store.batch(batch, txn)
+        self.record: BatchRecord = store.batch(batch)
         self.allocation = self.record.level(level)
         self.count = self.allocation.count
         self._cursor = 0  # every code below it has been taken or was not Allocated
-        self._states_db = store.db["states"]
-        self._prints_db = store.db["prints"]
 
     # Reading --------------------------------------------------------------------------------
 
     def remaining(self) -> int:
         """How many codes are still `Allocated` (may still be drawn)."""
-        with self.store.read() as txn:
-            states = self.store.states(txn, self.record, self.level)
+        with self.store.view() as view:
+            states = view.states(self.record, self.level)
         return int(np.count_nonzero(states == CodeState.ALLOCATED))
 
     def outcomes(self) -> npt.NDArray[np.uint8]:
         """The `PrintOutcome` byte of every code of the level."""
-        with self.store.read() as txn:
-            return self.store.code_bytes(txn, "prints", self.record, self.level)
+        with self.store.view() as view:
+            outcomes: npt.NDArray[np.uint8] = view.column(PRINTS, self.record, self.level)
+        return outcomes
 
     def counts(self) -> dict[PrintOutcome, int]:
         tally = np.bincount(self.outcomes(), minlength=len(PrintOutcome))
@@ -98,77 +99,63 @@ class PrintLedger:
 
     def recover(self, *, actor: str) -> int:
         """After a restart: every job still `SENT` becomes `UNKNOWN` (never sent again)."""
-        with self.store.write() as txn:
-            self._check_open(txn)
-            outcomes = self.store.code_bytes(txn, "prints", self.record, self.level)
+        with self.store.unit_of_work(actor) as uow:
+            self._check_open(uow)
+            outcomes = uow.column(PRINTS, self.record, self.level)
             sent = np.flatnonzero(outcomes == PrintOutcome.SENT).astype(np.int64)
             if sent.size:
-                pages = _Pages(txn, self._prints_db, self.record.batch_id, self.level, self.count)
-                pages.set(sent, PrintOutcome.UNKNOWN)
-                pages.flush()
-                self.store._event(txn, actor, "print.recover", {
-                    "batch": self.record.batch, "level": self.level.name.lower(),
-                    "unknown": int(sent.size),
-                }, payload=sent.astype(">u8").tobytes())  # fmt: skip
+                uow.pages(PRINTS, self.record, self.level).set(sent, PrintOutcome.UNKNOWN)
+                uow.event(EventKind.PRINT_RECOVER, {"unknown": int(sent.size)},
+                          batch=self.record, level=self.level, indices=sent)  # fmt: skip
         return int(sent.size)
 
     def take(self, wanted: Sequence[tuple[str, int]], *, actor: str) -> list[_Indices]:
-        """Draw up to `n` codes for each (printer, n), in one durable transaction.
+        """Draw up to `n` codes for each (printer, n), in one durable unit of work.
 
         Returns the indices drawn for each request, in order; fewer (or none) when the level
-        runs out of `Allocated` codes.
+        runs out of `Allocated` codes. The codes become `Encoded` (checked by the lifecycle
+        table) and `SENT` before any of them leaves for a printer.
         """
         if any(n < 0 for _, n in wanted):
             raise ValueError(f"Negative job counts in {wanted!r}: expected counts >= 0.")
         total = sum(n for _, n in wanted)
         drawn: list[_Indices] = []
-        with self.store.write() as txn:
-            self._check_open(txn)
-            states = _Pages(txn, self._states_db, self.record.batch_id, self.level, self.count)
-            free = self._next_allocated(states, total)
+        with self.store.unit_of_work(actor) as uow:
+            self._check_open(uow)
+            free = self._next_allocated(uow, total)
             if free.size:
-                states.set(free, CodeState.ENCODED)
-                states.flush()
-                prints = _Pages(txn, self._prints_db, self.record.batch_id, self.level, self.count)
-                prints.set(free, PrintOutcome.SENT)
-                prints.flush()
+                uow.move(self.record, self.level, free, CodeState.ENCODED)
+                uow.pages(PRINTS, self.record, self.level).set(free, PrintOutcome.SENT)
             offset = 0
             for printer, n in wanted:
                 part = free[offset : offset + n]
                 offset += part.size
                 drawn.append(part)
                 if part.size:
-                    payload = audit.index_payload(part)
-                    self.store._event(txn, actor, "print.sent", {
-                        "batch": self.record.batch, "level": self.level.name.lower(),
-                        "printer": printer, "count": int(part.size), "first": int(part[0]),
-                        "last": int(part[-1]), "contiguous": payload is None,
-                    }, payload=payload)  # fmt: skip
+                    uow.event(EventKind.PRINT_SENT, {"printer": printer}, batch=self.record,
+                              level=self.level, indices=part)  # fmt: skip
         return drawn
 
     def settle(
         self, answers: Iterable[tuple[str, PrintOutcome, _Indices]], *, actor: str
     ) -> Settled:
-        """Record printer answers (printer, PRINTED / FAILED / UNKNOWN, indices) in one txn.
+        """Record printer answers (printer, PRINTED / FAILED / UNKNOWN, indices) in one unit.
 
         Only a `SENT` job can be settled: an answer for a job that was never sent, or was
         settled already, is ignored and reported in `Settled.ignored`. `FAILED` codes become
         `LabelScrapped`.
         """
         result = Settled()
-        with self.store.write() as txn:
-            self._check_open(txn)
-            prints = _Pages(txn, self._prints_db, self.record.batch_id, self.level, self.count)
-            states = _Pages(txn, self._states_db, self.record.batch_id, self.level, self.count)
+        with self.store.unit_of_work(actor) as uow:
+            self._check_open(uow)
+            prints = uow.pages(PRINTS, self.record, self.level)
             for printer, outcome, indices in answers:
-                self._settle(prints, states, (printer, outcome, indices), result, actor=actor)
-            prints.flush()
-            states.flush()
+                self._settle(uow, prints, (printer, outcome, indices), result)
         return result
 
     def _settle(
-        self, prints: _Pages, states: _Pages, answer: tuple[str, PrintOutcome, _Indices],
-        result: Settled, *, actor: str,
+        self, uow: UnitOfWork, prints: PageSet, answer: tuple[str, PrintOutcome, _Indices],
+        result: Settled,
     ) -> None:  # fmt: skip
         printer, outcome, given = answer
         if outcome not in (PrintOutcome.PRINTED, PrintOutcome.FAILED, PrintOutcome.UNKNOWN):
@@ -194,40 +181,41 @@ class PrintLedger:
             return
         prints.set(indices, outcome)
         if outcome is PrintOutcome.FAILED:
-            encoded = states.get(indices) == CodeState.ENCODED
-            states.set(indices[encoded], CodeState.LABEL_SCRAPPED)
+            states = uow.values(STATES, self.record, self.level, indices)
+            uow.move(self.record, self.level, indices[states == CodeState.ENCODED],
+                     CodeState.LABEL_SCRAPPED)  # fmt: skip
         previous = result.outcomes.get(outcome)
         result.outcomes[outcome] = (
             indices if previous is None else np.concatenate([previous, indices])
         )
-        self.store._event(prints.txn, actor, f"print.{outcome.label}", {
-            "batch": self.record.batch, "level": self.level.name.lower(), "printer": printer,
-            "count": int(indices.size), "first": int(indices[0]), "last": int(indices[-1]),
-        }, payload=audit.index_payload(indices))  # fmt: skip
+        uow.event(_EVENTS[outcome.label], {"printer": printer}, batch=self.record,
+                  level=self.level, indices=indices)  # fmt: skip
 
     # Plumbing -------------------------------------------------------------------------------
 
-    def _check_open(self, txn: Any) -> None:
-        if self.store.batch(self.record.batch, txn).status is not BatchStatus.OPEN:
+    def _check_open(self, uow: UnitOfWork) -> None:
+        if uow.batch(self.record.batch).status is not BatchStatus.OPEN:
             raise StoreError(
                 f"Batch {self.record.batch!r} is closed. Hint: a closed batch prints nothing; "
                 "open a new batch."
             )
 
-    def _next_allocated(self, states: _Pages, n: int) -> _Indices:
+    def _next_allocated(self, uow: UnitOfWork, n: int) -> _Indices:
         """Up to `n` `Allocated` indices from the cursor on, page by page."""
         found: list[_Indices] = []
         have = 0
         while have < n and self._cursor < self.count:
-            chunk = self._cursor // layout.CHUNK
-            page = states.page(chunk)
-            start = self._cursor - chunk * layout.CHUNK
-            hits = np.flatnonzero(page[start:] == CodeState.ALLOCATED)[: n - have]
+            page = self._cursor // PAGE
+            start = self._cursor - page * PAGE
+            stop = min(self.count, (page + 1) * PAGE)
+            states = uow.values(STATES, self.record, self.level,
+                                np.arange(self._cursor, stop, dtype=np.int64))  # fmt: skip
+            hits = np.flatnonzero(states == CodeState.ALLOCATED)[: n - have]
             if hits.size < n - have:
-                self._cursor = (chunk + 1) * layout.CHUNK
+                self._cursor = stop
             else:
-                self._cursor = chunk * layout.CHUNK + start + int(hits[-1]) + 1
-            found.append((hits + start + chunk * layout.CHUNK).astype(np.int64))
+                self._cursor = page * PAGE + start + int(hits[-1]) + 1
+            found.append((hits + page * PAGE + start).astype(np.int64))
             have += hits.size
         return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
@@ -239,45 +227,3 @@ class PrintLedger:
     @property
     def self_issued(self) -> bool:
         return self.allocation.source is CodeSource.SELF
-
-
-class _Pages:
-    """Read-modify-write of the byte pages of one batch level, inside one write transaction."""
-
-    __slots__ = ("batch_id", "count", "db", "dirty", "level", "pages", "txn")
-
-    def __init__(self, txn: Any, db: Any, batch_id: int, level: Level, count: int) -> None:
-        self.txn, self.db, self.batch_id, self.level, self.count = txn, db, batch_id, level, count
-        self.pages: dict[int, npt.NDArray[np.uint8]] = {}
-        self.dirty: set[int] = set()
-
-    def page(self, chunk: int) -> npt.NDArray[np.uint8]:
-        found = self.pages.get(chunk)
-        if found is None:
-            size = min(layout.CHUNK, self.count - chunk * layout.CHUNK)
-            raw = self.txn.get(layout.chunk_key(self.batch_id, self.level, chunk), db=self.db)
-            found = (np.zeros(size, np.uint8) if raw is None
-                     else np.frombuffer(raw, np.uint8).copy())  # fmt: skip
-            self.pages[chunk] = found
-        return found
-
-    def get(self, indices: _Indices) -> npt.NDArray[np.uint8]:
-        out = np.empty(indices.shape[0], np.uint8)
-        chunks = indices // layout.CHUNK
-        for chunk in np.unique(chunks):
-            sel = chunks == chunk
-            out[sel] = self.page(int(chunk))[indices[sel] - int(chunk) * layout.CHUNK]
-        return out
-
-    def set(self, indices: _Indices, value: int) -> None:
-        chunks = indices // layout.CHUNK
-        for chunk in np.unique(chunks):
-            sel = chunks == chunk
-            self.page(int(chunk))[indices[sel] - int(chunk) * layout.CHUNK] = value
-            self.dirty.add(int(chunk))
-
-    def flush(self) -> None:
-        for chunk in sorted(self.dirty):
-            self.txn.put(layout.chunk_key(self.batch_id, self.level, chunk),
-                         self.pages[chunk].tobytes(), db=self.db)  # fmt: skip
-        self.dirty.clear()

@@ -3,7 +3,7 @@
 A line at 600 packs a minute must never wait for an encoder. Before (and while) the line runs, a
 pool of worker processes encodes the symbol of every primary, secondary and tertiary code of a
 batch, reads each one back with zxing-cpp (the exact bytes and symbology identifier), and the
-parent process stores the module matrices in the store's ``symbols`` pages: per page of 64 Ki
+parent process stores the module matrices in the store's ``symbols`` column: per page of 64 Ki
 codes, the symbol kind (16 bytes), the code count (u32), the matrix shapes (rows, columns: two
 bytes a code) and the bit-packed matrices.
 Printers that take bitmaps, the simulated line's camera and label renderers load them from
@@ -11,7 +11,8 @@ there; devices that render symbols themselves (ZPL ``^BX``, coders) get the same
 strings from the stream.
 
 Workers receive the codes' raw strings and return packed matrices; all writing happens in the
-parent, one LMDB transaction per page, so a crash leaves whole pages or none.
+parent, one unit of work per page (the page and its ``symbols.pregen`` event), so a crash leaves
+whole pages or none.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine import _lmdb_layout as layout
 from jejak.engine.batch_record import CodeForm
 from jejak.engine.codes import Level
 from jejak.engine.errors import StoreError
 from jejak.engine.listing import code_texts
-from jejak.engine.store import Store
+from jejak.engine.store import PAGE, SYMBOLS, EventKind, Store
 from jejak.printers.symbols import Symbol, SymbolKind, encode_raw, verify
 
 __all__ = ["PregenReport", "Pregenerator", "load_symbols", "pregenerate"]
@@ -69,9 +69,9 @@ def _encode_task(texts: Sequence[bytes], kind: str, check: bool) -> tuple[bytes,
 
 
 def _pages_of(count: int) -> Iterator[tuple[int, int, int]]:
-    for chunk in range((count + layout.CHUNK - 1) // layout.CHUNK):
-        start = chunk * layout.CHUNK
-        yield chunk, start, min(start + layout.CHUNK, count)
+    for chunk in range((count + PAGE - 1) // PAGE):
+        start = chunk * PAGE
+        yield chunk, start, min(start + PAGE, count)
 
 
 def pregenerate(
@@ -83,14 +83,13 @@ def pregenerate(
     workers: int | None = None,
     check: bool = True,
     stop: threading.Event | None = None,
+    actor: str = "pregen",
 ) -> PregenReport:
     """Encode (and verify) every code of `levels` of `batch`; store pages not already stored."""
     workers = max(1, workers or os.cpu_count() or 1)
     report = PregenReport(workers=workers)
     started = time.perf_counter()
-    with store.read() as txn:
-        record = store.batch(batch, txn)
-    db = store.db["symbols"]
+    record = store.batch(batch)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for level in levels:
             count = record.level(level).count
@@ -98,13 +97,11 @@ def pregenerate(
             for chunk, start, end in _pages_of(count):
                 if stop is not None and stop.is_set():
                     break
-                key = layout.chunk_key(record.batch_id, level, chunk)
-                with store.read() as txn:
-                    if txn.get(key, db=db) is not None:
+                indices = np.arange(start, end, dtype=np.int64)
+                with store.view() as view:
+                    if view.page(SYMBOLS, record, level, chunk) is not None:
                         continue  # an earlier run stored this page
-                    texts = code_texts(store, txn, record, level,
-                                       np.arange(start, end, dtype=np.int64),
-                                       form=CodeForm.RAW)  # fmt: skip
+                    texts = code_texts(view, record, level, indices, form=CodeForm.RAW)
                 tasks: list[Future[tuple[bytes, bytes]]] = [
                     pool.submit(_encode_task, texts[i : i + _TASK], kind.value, check)
                     for i in range(0, len(texts), _TASK)
@@ -112,9 +109,11 @@ def pregenerate(
                 results = [task.result() for task in tasks]
                 shapes = b"".join(shape for shape, _ in results)
                 bits = b"".join(packed for _, packed in results)
-                with store.write() as txn:
-                    header = kind.value.encode().ljust(16, b"\0") + (end - start).to_bytes(4, "big")
-                    txn.put(key, header + shapes + bits, db=db)
+                header = kind.value.encode().ljust(16, b"\0") + (end - start).to_bytes(4, "big")
+                with store.unit_of_work(actor) as uow:
+                    uow.put_page(SYMBOLS, record, level, chunk, header + shapes + bits)
+                    uow.event(EventKind.SYMBOLS_PREGEN, {"kind": kind.value, "page": chunk},
+                              batch=record, level=level, indices=indices)  # fmt: skip
                 done += end - start
                 report.pages += 1
             report.per_level[level.name.lower()] = done
@@ -127,24 +126,23 @@ def load_symbols(
     store: Store, batch: str, level: Level, indices: npt.NDArray[np.int64]
 ) -> list[Symbol]:
     """The pre-generated symbols of codes `indices` of a level, in the order asked."""
-    with store.read() as txn:
-        record = store.batch(batch, txn)
-        texts = code_texts(store, txn, record, level, indices, form=CodeForm.RAW)
+    with store.view() as view:
+        record = view.batch(batch)
+        texts = code_texts(view, record, level, indices, form=CodeForm.RAW)
         pages: dict[int, tuple[SymbolKind, npt.NDArray[np.uint8], npt.NDArray[np.int64], bytes]]
         pages = {}
         out: list[Symbol] = []
         for index, text in zip(indices.tolist(), texts, strict=True):
-            chunk, offset = divmod(index, layout.CHUNK)
+            chunk, offset = divmod(index, PAGE)
             page = pages.get(chunk)
             if page is None:
-                raw = txn.get(layout.chunk_key(record.batch_id, level, chunk),
-                              db=store.db["symbols"])  # fmt: skip
+                raw = view.page(SYMBOLS, record, level, chunk)
                 if raw is None:
                     raise StoreError(
                         f"Code {index} of the {level.name.lower()} codes of batch {batch!r} has "
                         "no pre-generated symbol. Hint: run `jejak batch pregen` first."
                     )
-                page = _unpack_page(bytes(raw))
+                page = _unpack_page(raw)
                 pages[chunk] = page
             kind, shapes, offsets, bits = page
             rows, columns = int(shapes[offset, 0]), int(shapes[offset, 1])

@@ -333,11 +333,11 @@ class PrintEngine:
                 continue
             requests = [(s.printer, min(s.credit, self.max_jobs)) for s in wanting]
             drawn = ledger.take(requests, actor=self.actor)
-            with self.store.read() as txn:
+            with self.store.view() as view:
                 for session, indices in zip(wanting, drawn, strict=True):
                     if not indices.size:
                         continue
-                    texts = code_texts(self.store, txn, ledger.record, level, indices,
+                    texts = code_texts(view, ledger.record, level, indices,
                                        form=CodeForm.RAW)  # fmt: skip
                     ids = (indices + (int(level) << _LEVEL_SHIFT)).tolist()
                     session.credit -= len(ids)

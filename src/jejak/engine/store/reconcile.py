@@ -10,23 +10,26 @@ printer whose outcome was never confirmed (Encoded, LabelSampled) are scrapped.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from jejak.engine import _lmdb_layout as layout
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource, LevelAllocation
 from jejak.engine.codes import CLOSE_RESOLUTION, CodeState
 from jejak.engine.errors import StoreCorrupted, StoreError
-
-if TYPE_CHECKING:
-    from jejak.engine.store import Store
+from jejak.engine.store.view import StoreView
 
 __all__ = ["reconcile"]
 
 
-def reconcile(store: Store, txn: Any, record: BatchRecord) -> dict[str, Any]:
-    """Check that `record` balances and report the close; raise `StoreCorrupted` if it does not."""
+def reconcile(
+    view: StoreView, record: BatchRecord, issued: Mapping[tuple[bytes, int], int]
+) -> dict[str, Any]:
+    """Check that `record` balances and report the close; raise `StoreCorrupted` if it does not.
+
+    `issued` is how far the range source has granted each (scope, epoch) the batch draws from
+    (asked before the close's transaction: no I/O inside it)."""
     if record.status is BatchStatus.CLOSED:
         raise StoreError(
             f"Batch {record.batch!r} is already closed (at {record.closed_at}). Hint: a closed "
@@ -36,7 +39,7 @@ def reconcile(store: Store, txn: Any, record: BatchRecord) -> dict[str, Any]:
     levels: dict[str, Any] = {}
     for allocation in record.levels:
         name = allocation.level.name.lower()
-        states = store.states(txn, record, allocation.level)
+        states = view.states(record, allocation.level)
         tally = np.bincount(states, minlength=256)
         known = sum(int(tally[s]) for s in CodeState)
         missing = int(tally[CodeState.UNASSIGNED] + tally[CodeState.UNALLOCATED])
@@ -44,7 +47,7 @@ def reconcile(store: Store, txn: Any, record: BatchRecord) -> dict[str, Any]:
             problems.append(f"{name}: {missing} of {allocation.count} codes have no state")
         if known != allocation.count:
             problems.append(f"{name}: {allocation.count - known} codes hold an unknown state")
-        problems += _check_source(store, txn, record, allocation)
+        problems += _check_source(view, record, allocation, issued)
         before = {s.label: int(tally[s]) for s in CodeState if tally[s]}
         after: dict[str, int] = {}
         for state in CodeState:
@@ -68,25 +71,31 @@ def reconcile(store: Store, txn: Any, record: BatchRecord) -> dict[str, Any]:
 
 
 def _check_source(
-    store: Store, txn: Any, record: BatchRecord, allocation: LevelAllocation
-) -> list[str]:
+    view: StoreView, record: BatchRecord, allocation: LevelAllocation,
+    issued: Mapping[tuple[bytes, int], int],
+) -> list[str]:  # fmt: skip
     name, count = allocation.level.name.lower(), allocation.count
     if allocation.source is CodeSource.BPOM:
-        found = len(store.imported_serials(txn, record, allocation.level))
+        found = len(view.imported_serials(record, allocation.level))
         return [] if found == count else [f"{name}: {found} imported codes for {count} allocated"]
     if allocation.source is CodeSource.SSCC:
-        if record.sscc is None or allocation.start is None:
+        if record.sscc is None or (count and not allocation.ranges):
             return [f"{name}: SSCC codes without an SSCC format or range"]
         scope, epoch = record.sscc.scope, 0
-    elif allocation.start is None or record.epoch is None:
+    elif (count and not allocation.ranges) or record.epoch is None:
         return [f"{name}: self-issued codes without a counter range"]
     else:
         scope, epoch = record.scope, record.epoch
-    key = layout.range_key(scope, epoch, allocation.start)
-    value = txn.get(key, db=store.db["ranges"])
-    expected = (record.batch_id, allocation.level, 0, count)
-    if value is None or layout.unpack_range_value(bytes(value)) != expected:
-        return [f"{name}: counter range at {allocation.start} is not recorded for this batch"]
-    if store.ranges.issued(txn, scope, epoch) < allocation.start + count:
-        return [f"{name}: the scope counter is behind the batch's range (serials could repeat)"]
-    return []
+    problems = []
+    first = 0
+    for start, size in allocation.ranges:
+        expected = (record.batch_id, allocation.level, first, size)
+        if view.range_record(scope, epoch, start) != expected:
+            problems.append(f"{name}: counter range at {start} is not recorded for this batch")
+        if issued.get((scope, epoch), 0) < start + size:
+            problems.append(f"{name}: the scope counter is behind the batch's range (serials "
+                            "could repeat)")  # fmt: skip
+        first += size
+    if first != count:
+        problems.append(f"{name}: its ranges hold {first} codes for {count} allocated")
+    return problems

@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from biip.sscc import Sscc
-from tests.engine.conftest import FORMAT, GTIN, make_request
+from tests.engine.conftest import FORMAT, GTIN, make_request, raw
 
-from jejak.engine import _lmdb_layout as layout
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeForm, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import (
@@ -27,12 +26,14 @@ from jejak.engine.errors import (
     InvalidQuantity,
     StoreCorrupted,
     StoreError,
+    UnknownCode,
 )
 from jejak.engine.listing import code_texts, iter_code_lines
-from jejak.engine.lookup import UnknownCode, lookup
+from jejak.engine.lookup import lookup
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import Store
+from jejak.engine.store import _layout as layout
 
 A = CodeState
 SSCC = SsccFormat.parse(company_prefix="8991234", extension=0)
@@ -52,13 +53,12 @@ def listed(
 
 
 def issued(store: Store, scope: bytes, epoch: int = 0) -> int:
-    with store.read() as txn:
-        return store.ranges.issued(txn, scope, epoch)
+    return store.ranges.issued(scope, epoch)
 
 
 def scopes(store: Store) -> dict[bytes, bytes]:
-    with store.read() as txn:
-        return {bytes(k): bytes(v) for k, v in txn.cursor(store.db["scopes"])}
+    with raw(store) as (txn, dbs):
+        return {bytes(k): bytes(v) for k, v in txn.cursor(dbs["scopes"])}
 
 
 def open_sscc(
@@ -195,17 +195,17 @@ def test_code_texts_of_sscc_levels(store: Store) -> None:
     record = open_sscc(store)
     picks = np.array([0, 5, 83], dtype=np.int64)
     expected = [SSCC.sscc(n) for n in (0, 5, 83)]
-    with store.read() as txn:
-        assert code_texts(store, txn, record, Level.SECONDARY, picks) == [
+    with store.view() as view:
+        assert code_texts(view, record, Level.SECONDARY, picks) == [
             f"00{s}".encode() for s in expected
         ]
-        assert code_texts(store, txn, record, Level.SECONDARY, picks, form=CodeForm.HRI) == [
+        assert code_texts(view, record, Level.SECONDARY, picks, form=CodeForm.HRI) == [
             f"(00){s}".encode() for s in expected
         ]
         assert code_texts(
-            store, txn, record, Level.TERTIARY, np.array([2], np.int64), form=CodeForm.SERIAL
+            view, record, Level.TERTIARY, np.array([2], np.int64), form=CodeForm.SERIAL
         ) == [SSCC.sscc(86).encode()]
-        assert code_texts(store, txn, record, Level.TERTIARY, np.array([], np.int64)) == []
+        assert code_texts(view, record, Level.TERTIARY, np.array([], np.int64)) == []
 
 
 def test_listing_an_sscc_level_by_state(store: Store) -> None:
@@ -334,8 +334,8 @@ def test_transition_of_an_sscc_level_then_an_illegal_one(store: Store) -> None:
     )
     assert (store.counts("B1"), store.events()) == before
     assert before[0][Level.SECONDARY] == {A.ALLOCATED: 74, A.ENCODED: 5, A.COMMISSIONED: 5}
-    with store.read() as txn:
-        assert store.describe_code(txn, record, Level.TERTIARY, 2) == f"(00){SSCC.sscc(86)}"
+    with store.view() as view:
+        assert view.code(record, Level.TERTIARY, 2).hri == f"(00){SSCC.sscc(86)}"
         assert record.sscc_digits(Level.TERTIARY, 2) == SSCC.sscc(86)
 
 
@@ -358,21 +358,20 @@ def test_close_reconciles_sscc_levels(store: Store) -> None:
 
 
 def _corrupt_range(store: Store, record: BatchRecord) -> None:
-    with store.write() as txn:
-        txn.delete(layout.range_key(SSCC.scope, 0, 0), db=store.db["ranges"])
+    with raw(store) as (txn, dbs):
+        txn.delete(layout.range_key(SSCC.scope, 0, 0), db=dbs["ranges"])
 
 
 def _counter_behind(store: Store, record: BatchRecord) -> None:
-    with store.write() as txn:
-        txn.put(layout.counter_key(SSCC.scope, 0), (50).to_bytes(8, "big"),
-                db=store.db["counters"])  # fmt: skip
+    with raw(store) as (txn, dbs):
+        txn.put(layout.counter_key(SSCC.scope, 0), (50).to_bytes(8, "big"), db=dbs["counters"])
 
 
 def _format_lost(store: Store, record: BatchRecord) -> None:
-    raw = json.loads(record.to_json())
-    raw["sscc"] = None
-    with store.write() as txn:
-        txn.put(b"B1", json.dumps(raw).encode(), db=store.db["batches"])
+    record_json = json.loads(record.to_json())
+    record_json["sscc"] = None
+    with raw(store) as (txn, dbs):
+        txn.put(b"B1", json.dumps(record_json).encode(), db=dbs["batches"])
 
 
 @pytest.mark.parametrize(
@@ -426,9 +425,9 @@ def _full(issued: int, count: int) -> str:
 
 
 def _snapshot(store: Store) -> tuple[object, ...]:
-    with store.read() as txn:
-        counters = {bytes(k): bytes(v) for k, v in txn.cursor(store.db["counters"])}
-        ranges = {bytes(k): bytes(v) for k, v in txn.cursor(store.db["ranges"])}
+    with raw(store) as (txn, dbs):
+        counters = {bytes(k): bytes(v) for k, v in txn.cursor(dbs["counters"])}
+        ranges = {bytes(k): bytes(v) for k, v in txn.cursor(dbs["ranges"])}
     return store.batches(), store.events(), scopes(store), counters, ranges
 
 
@@ -471,8 +470,8 @@ def test_print_ledger_takes_and_settles_sscc_codes(store: Store) -> None:
     assert (ledger.count, ledger.remaining(), ledger.self_issued) == (84, 84, False)
     first, second = ledger.take([("zebra-1", 5), ("zebra-2", 3)], actor="line")
     assert (first.tolist(), second.tolist()) == ([0, 1, 2, 3, 4], [5, 6, 7])
-    with store.read() as txn:
-        texts = code_texts(store, txn, record, Level.SECONDARY, first)
+    with store.view() as view:
+        texts = code_texts(view, record, Level.SECONDARY, first)
     assert texts == [f"00{SSCC.sscc(n)}".encode() for n in range(5)]
     settled = ledger.settle(
         [("zebra-1", PrintOutcome.PRINTED, first), ("zebra-2", PrintOutcome.FAILED, second)],
@@ -497,10 +496,20 @@ def test_audit_verifies_a_store_with_sscc_batches(store: Store) -> None:
     store.transition("B1", Level.TERTIARY, np.array([0, 2]), A.ENCODED, actor="line")
     store.close_batch("B1", actor="qa")
     report = store.verify_audit()
-    assert (report.ok, report.checked) == (True, 5)
+    # product.add, key.create; per batch two range.reserve (serials, SSCCs) and batch.open;
+    # the transition and the close
+    assert (report.ok, report.checked) == (True, 10)
+    reserve = ["range.reserve", "range.reserve"]
     assert [e.what for e in store.events()] == [
-        "product.add", "batch.open", "batch.open", "codes.transition", "batch.close"
+        "product.add", *reserve, "key.create", "batch.open", *reserve, "batch.open",
+        "codes.transition", "batch.close",
     ]  # fmt: skip
+    assert [e.data["scope"] for e in store.events() if e.what == "range.reserve"] == [
+        f"01:{GTIN}",
+        "00:08991234",
+        f"01:{GTIN}",
+        "00:58991234",
+    ]
 
 
 def test_a_store_with_ssccs_opens_again(store: Store, tmp_path: Path) -> None:

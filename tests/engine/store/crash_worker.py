@@ -1,6 +1,6 @@
 """A store writer for the crash tests to kill: run as a script, never collected as a test.
 
-    python crash_worker.py STORE allocate [--seed N] [--stall grant|event --stall-on K]
+    python crash_worker.py STORE allocate [--seed N] [--stall reserve|reserved|event --stall-on K]
     python crash_worker.py STORE transition --mode slices|whole [--stall event --stall-on K]
 
 ``allocate`` opens batches of 2-5 M primary codes, one after another. ``transition`` opens a
@@ -10,12 +10,14 @@ whole level (two transactions of at most 16 Mi codes); then the next such batch,
 After each commit the worker writes a line to stdout and flushes it, so a line the test has
 read names a change that is durable.
 
-``--stall`` makes the kill land inside a write transaction for certain: the worker writes
-``stalled`` and sleeps, holding the transaction open, at the K-th counter range it grants
-(``grant``: mid-allocation, some levels' state pages written, the batch record not yet) or
-right after appending its K-th batch.open / codes.transition audit event (``event``: the whole
-change written, not yet committed). Without it the test kills the worker after a delay, at
-whatever moment that is.
+``--stall`` makes the kill land at a known point: the worker writes ``stalled`` and sleeps. With
+``reserve`` it stalls inside the unit of work that reserves its K-th counter range (the counter
+moved, not yet committed); with ``reserved`` right after the K-th range reservation committed,
+before the batch's own unit of work (the range is granted and will never be recorded); with
+``event`` inside the unit of work right after its K-th batch.open / codes.transition event (the
+whole change written, not yet committed). The stalls inside a transaction are store hooks, the
+seam the outbox uses. Without ``--stall`` the test kills the worker after a delay, at whatever
+moment that is.
 """
 
 from __future__ import annotations
@@ -51,41 +53,36 @@ def stall() -> None:
 
 
 class StallingRanges:
-    """The store's range source, stalling after granting its `stall_on`-th range."""
+    """The store's range source, stalling after its `stall_on`-th reservation committed."""
 
     def __init__(self, inner: Any, stall_on: int) -> None:
         self.inner = inner
         self.stall_on = stall_on
-        self.granted = 0
+        self.reserved = 0
 
-    def issued(self, txn: Any, scope: bytes, epoch: int) -> int:
-        return int(self.inner.issued(txn, scope, epoch))
+    def issued(self, scope: bytes, epoch: int) -> int:
+        return int(self.inner.issued(scope, epoch))
 
-    def grant(self, txn: Any, scope: bytes, epoch: int, count: int) -> Any:
-        granted = self.inner.grant(txn, scope, epoch, count)
-        self.granted += 1
-        if self.granted == self.stall_on:
+    def reserve(self, scope: bytes, epoch: int, count: int, *, actor: str) -> Any:
+        granted = self.inner.reserve(scope, epoch, count, actor=actor)
+        self.reserved += 1
+        if self.reserved == self.stall_on:
             stall()
         return granted
 
 
-def stall_after_event(what: str, stall_on: int) -> None:
-    """Stall right after the `stall_on`-th `what` event is appended, before its commit."""
-    from jejak.engine import audit
-
-    real_append = audit.append
+def stall_after_event(store: Any, what: str, stall_on: int) -> None:
+    """Stall inside the unit of work right after its `stall_on`-th `what` event."""
     seen = 0
 
-    def append(*args: Any, **kwargs: Any) -> Any:
+    def hook(uow: Any, event: Any) -> None:
         nonlocal seen
-        event = real_append(*args, **kwargs)
-        if kwargs["what"] == what:
+        if event.what == what:
             seen += 1
             if seen == stall_on:
                 stall()
-        return event
 
-    audit.append = append  # the store calls `audit.append` through the module
+    store.hooks.append(hook)
 
 
 def request(batch: str, count: int) -> Any:
@@ -105,10 +102,12 @@ def serial_format() -> Any:
 
 def allocate(store: Any, args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)  # noqa: S311 - batch sizes, not secrets
-    if args.stall == "grant":
+    if args.stall == "reserve":
+        stall_after_event(store, "range.reserve", args.stall_on)
+    elif args.stall == "reserved":
         store.ranges = StallingRanges(store.ranges, args.stall_on)
     elif args.stall == "event":
-        stall_after_event("batch.open", args.stall_on)
+        stall_after_event(store, "batch.open", args.stall_on)
     fmt = serial_format()
     for number in range(1, MAX_BATCHES + 1):
         batch = f"B{number:04d}"
@@ -138,7 +137,7 @@ def transition(store: Any, args: argparse.Namespace) -> None:
     from jejak.engine.codes import CodeState, Level
 
     if args.stall == "event":
-        stall_after_event("codes.transition", args.stall_on)
+        stall_after_event(store, "codes.transition", args.stall_on)
     fmt = serial_format()
     for number in range(1, MAX_ROUNDS + 1):  # more rounds than a test waits for
         batch = f"BIG{number}"
@@ -161,7 +160,7 @@ def main() -> None:
     parser.add_argument("job", choices=["allocate", "transition"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--mode", choices=["slices", "whole"], default="slices")
-    parser.add_argument("--stall", choices=["grant", "event"])
+    parser.add_argument("--stall", choices=["reserve", "reserved", "event"])
     parser.add_argument("--stall-on", type=int, default=1)
     args = parser.parse_args()
 

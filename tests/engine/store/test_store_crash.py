@@ -27,26 +27,28 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 import pytest
+from tests.engine.conftest import raw
 
-from jejak.engine import _lmdb_layout as layout
-from jejak.engine import audit
 from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.lookup import lookup
-from jejak.engine.reconcile import reconcile
 from jejak.engine.serials import SerialAlphabet, SerialFormat
-from jejak.engine.store import CHUNKS_PER_TXN, Store
+from jejak.engine.store import PAGE, Event, Store
+from jejak.engine.store import _layout as layout
+from jejak.engine.store.reconcile import reconcile
+from jejak.engine.store.store import CHUNKS_PER_TXN
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 STARTUP_TIMEOUT = 60.0  # a cold start may compile numba functions
 EXIT_TIMEOUT = 30.0
 NIE = "DKL1234567890A1"
+GTIN = "8991234567891"  # as crash_worker.py registers it
 EXPIRY = "2040-12-31"
 FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
 SAMPLE = 50_000  # serials checked at each end of every level
 BIG_COUNT = 20_000_000  # primary codes of each of the transition worker's batches
-TXN_CODES = CHUNKS_PER_TXN * layout.CHUNK  # codes per transaction of one transition call
+TXN_CODES = CHUNKS_PER_TXN * PAGE  # codes per transaction of one transition call
 
 
 class Worker:
@@ -145,7 +147,7 @@ def spawn(store_path: Path, tmp_path: Path) -> Iterator[Spawn]:
 # Checks ------------------------------------------------------------------------------------
 
 
-def check_audit(store: Store) -> list[audit.Event]:
+def check_audit(store: Store) -> list[Event]:
     events = store.events()
     report = store.verify_audit()
     assert report.ok, report
@@ -184,8 +186,9 @@ def assert_no_repeated_serial(store: Store, samples: list[tuple[BatchRecord, Lev
     packed = []
     for record, level, ends in samples:
         allocation = record.level(level)
-        assert allocation.start is not None
-        counters = sample_counters(allocation.start, allocation.count, ends)
+        assert len(allocation.ranges) == 1
+        start, count = allocation.ranges[0]
+        counters = sample_counters(start, count, ends)
         packed.append(serial_numbers(store, record, level, counters))
     values = np.sort(np.concatenate(packed))  # sort and compare neighbours: no np.unique
     repeated = np.flatnonzero(values[1:] == values[:-1])
@@ -205,44 +208,53 @@ def assert_store_consistent(store: Store, records: list[BatchRecord]) -> None:
                                   for a in record.levels}  # fmt: skip
         assert data["epoch"] == record.epoch
         assert data["key_id"] == record.key_id
-    with store.read() as txn:
-        names = [bytes(v).decode() for _, v in txn.cursor(store.db["batch_ids"])]
+    # Reservations tile the counter from 0 with no gap or overlap (a reservation that never
+    # committed left no trace), and the counter stands at their end.
+    reserved = [(e.data["start"], e.data["count"]) for e in events if e.what == "range.reserve"]
+    starts = itertools.accumulate([count for _, count in reserved[:-1]], initial=0)
+    assert [start for start, _ in reserved] == (list(starts) if reserved else [])
+    scopes = {(r.scope, r.epoch or 0) for r in records}
+    assert len(scopes) <= 1
+    for scope, epoch in scopes:
+        assert store.ranges.issued(scope, epoch) == sum(count for _, count in reserved)
+    # Each batch owns exactly one reservation, its levels in order; one reservation at most
+    # belongs to no batch (its batch was in flight when the worker died), never to be used.
+    owned = []
+    expected_ranges = {}
+    for record in records:
+        first = record.levels[0].ranges[0][0]
+        owned.append((first, sum(a.count for a in record.levels)))
+        for allocation in record.levels:
+            assert allocation.source is CodeSource.SELF
+            ((start, count),) = allocation.ranges
+            assert start == first
+            first += count
+            key = layout.range_key(record.scope, record.epoch or 0, start)
+            expected_ranges[key] = (record.batch_id, allocation.level, 0, count)
+    unowned = [r for r in reserved if r not in owned]
+    assert len(unowned) <= 1
+    assert owned == [r for r in reserved if r not in unowned]
+    with raw(store) as (txn, dbs):
+        names = [bytes(v).decode() for _, v in txn.cursor(dbs["batch_ids"])]
         assert names == [r.batch for r in records]
-        # Counter ranges: one per level, disjoint, and all below the scope's counter. A grant
-        # that never committed leaves no hole: the next range starts where the last one ended.
-        expected_ranges = {}
-        spans = []
-        for record in records:
-            for allocation in record.levels:
-                assert allocation.source is CodeSource.SELF
-                assert allocation.start is not None
-                key = layout.range_key(record.scope, record.epoch or 0, allocation.start)
-                expected_ranges[key] = (record.batch_id, allocation.level, 0, allocation.count)
-                spans.append((allocation.start, allocation.count))
-        spans.sort()
-        assert not spans or spans[0][0] == 0
-        for (start, count), (following, _) in itertools.pairwise(spans):
-            assert start + count == following, f"ranges at {start} and {following} overlap or gap"
         ranges = {bytes(k): layout.unpack_range_value(bytes(v))
-                  for k, v in txn.cursor(store.db["ranges"])}  # fmt: skip
+                  for k, v in txn.cursor(dbs["ranges"])}  # fmt: skip
         assert ranges == expected_ranges
-        scopes = {(r.scope, r.epoch or 0) for r in records}
-        assert len(scopes) <= 1
-        for scope, epoch in scopes:
-            assert store.ranges.issued(txn, scope, epoch) == spans[-1][0] + spans[-1][1]
-        if not records:
-            assert list(txn.cursor(store.db["counters"])) == []
+        if not reserved:
+            assert list(txn.cursor(dbs["counters"])) == []
         # State pages: exactly those of the surviving batches' levels, none of the lost one.
         pages: dict[tuple[int, int], list[int]] = {}
-        for key, _ in txn.cursor(store.db["states"]):
-            batch_id, level, chunk = layout.unpack_chunk_key(bytes(key))
-            pages.setdefault((batch_id, level), []).append(chunk)
-        assert pages == {
-            (r.batch_id, a.level): list(range(-(-a.count // layout.CHUNK)))
-            for r in records for a in r.levels
-        }  # fmt: skip
+        for key, _ in txn.cursor(dbs["states"]):
+            batch_id, level, page = layout.unpack_page_key(bytes(key))
+            pages.setdefault((batch_id, level), []).append(page)
+    assert pages == {
+        (r.batch_id, a.level): list(range(-(-a.count // PAGE)))
+        for r in records for a in r.levels
+    }  # fmt: skip
+    with store.view() as view:
         for record in records:  # reconcile reads only: every batch balances, all unused
-            report = reconcile(store, txn, record)
+            issued = {(record.scope, record.epoch or 0): store.ranges.issued(record.scope, 0)}
+            report = reconcile(view, record, issued)
             for allocation in record.levels:
                 level = report["levels"][allocation.level.name.lower()]
                 assert (level["voided"], level["scrapped"]) == (allocation.count, 0)
@@ -299,10 +311,10 @@ def check_serials(store: Store, records: list[BatchRecord]) -> None:
 # Large allocation ----------------------------------------------------------------------------
 
 ALLOCATION_KILLS = [
-    # (stall point, K) kills inside a write transaction for certain; (None, seconds) kills that
-    # long after the first commit, wherever the worker is (mostly inside a transaction too).
-    pytest.param("grant", 2, id="inside-first-batch-after-its-secondary-range"),
-    pytest.param("grant", 12, id="inside-batch-4-after-its-tertiary-range"),
+    # (stall point, K) kills at a known point; (None, seconds) kills that long after the first
+    # commit, wherever the worker is (mostly inside a transaction).
+    pytest.param("reserve", 1, id="inside-first-batch-range-reservation"),
+    pytest.param("reserved", 4, id="batch-4-range-reserved-batch-not-yet-written"),
     pytest.param("event", 6, id="inside-batch-6-after-its-audit-event"),
     pytest.param(None, 0.0, id="right-after-first-commit"),
     pytest.param(None, 0.07, id="after-70ms"),
@@ -326,9 +338,7 @@ def test_kill_during_large_allocations(
     lines = worker.sigkill()
     reported = [line.split()[1] for line in lines if line.startswith("committed")]
     in_flight = f"B{len(reported) + 1:04d}"
-    if stall == "grant":
-        assert len(reported) == (int(when) - 1) // 3
-    elif stall == "event":
+    if stall is not None:
         assert len(reported) == int(when) - 1
 
     with Store(store_path) as store:
@@ -340,14 +350,14 @@ def test_kill_during_large_allocations(
         assert names in allowed, f"reported {reported}, in flight {in_flight}, found {names}"
         assert_store_consistent(store, records)
         assert len([e for e in store.events() if e.what == "batch.open"]) == len(records)
-        if not records:  # killed in the first allocation: its key file is adopted, not lost
-            with store.read() as txn:
-                assert store.current_key(txn, create=False) is None
-            assert store.keyring.epochs() == [0]
+        if not records:  # killed in the first allocation: no key recorded yet (a key file
+            with store.view() as view:  # written before the kill is adopted, not lost)
+                assert view.epochs() == []
+            assert store.keyring.epochs() in ([], [0])
 
-        # The store carries on: the next batch's ranges start where the survivors' end.
-        with store.read() as txn:
-            issued = store.ranges.issued(txn, records[0].scope, 0) if records else 0
+        # The store carries on: the next batch's ranges start where the counter stands (past
+        # a range reserved for a batch that never committed: it is never used).
+        issued = store.ranges.issued(f"01:0{GTIN}".encode(), 0)
         after = store.open_batch(request("AFTER", 1_000_000), serial_format=FORMAT, actor="test")
         assert after.batch_id == len(records) + 1
         assert after.key_id == store.key_for(0).key_id
@@ -376,39 +386,38 @@ TRANSITION_KILLS = [
 ]
 
 
-def moved_by_events(
-    store: Store, txn: Any, record: BatchRecord
-) -> tuple[npt.NDArray[np.bool_], list[int]]:
+def moved_by_events(store: Store, record: BatchRecord) -> tuple[npt.NDArray[np.bool_], list[int]]:
     """Which primary codes of a batch the audit log says moved to Encoded, and the count of
     each of its codes.transition events."""
     moved = np.zeros(record.level(Level.PRIMARY).count, dtype=np.bool_)
     counts = []
-    for event in audit.events(txn, store.db["events"]):
-        data = event.data
-        if event.what != "codes.transition" or data["batch"] != record.batch:
-            continue
-        assert (data["level"], data["to"]) == ("primary", "Encoded")
-        if data["contiguous"]:
-            assert event.payload_sha256 is None
-            index = np.arange(data["first"], data["last"] + 1, dtype=np.int64)
-        else:
-            payload = audit.payload(txn, store.db["event_data"], event.seq)
-            assert payload is not None
-            index = np.frombuffer(payload, dtype=">u8").astype(np.int64)
-        assert index.size == data["count"]
-        assert (int(index[0]), int(index[-1])) == (data["first"], data["last"])
-        assert not moved[index].any(), f"event {event.seq} moves codes moved before"
-        moved[index] = True
-        counts.append(data["count"])
+    with store.view() as view:
+        for event in view.events():
+            data = event.data
+            if event.what != "codes.transition" or data["batch"] != record.batch:
+                continue
+            assert (data["level"], data["to"]) == ("primary", "Encoded")
+            if data["contiguous"]:
+                assert event.payload_sha256 is None
+                index = np.arange(data["first"], data["last"] + 1, dtype=np.int64)
+            else:
+                payload = view.payload(event.seq)
+                assert payload is not None
+                index = np.frombuffer(payload, dtype=">u8").astype(np.int64)
+            assert index.size == data["count"]
+            assert (int(index[0]), int(index[-1])) == (data["first"], data["last"])
+            assert not moved[index].any(), f"event {event.seq} moves codes moved before"
+            moved[index] = True
+            counts.append(data["count"])
     return moved, counts
 
 
 def check_transitions(store: Store, record: BatchRecord) -> npt.NDArray[np.bool_]:
     """The batch's codes are exactly as its committed events left them: the Encoded codes are
     those the events name, every other code is still Allocated. Returns the Encoded mask."""
-    with store.read() as txn:
-        states = store.states(txn, record, Level.PRIMARY)
-        moved, counts = moved_by_events(store, txn, record)
+    with store.view() as view:
+        states = view.states(record, Level.PRIMARY)
+    moved, counts = moved_by_events(store, record)
     encoded: npt.NDArray[np.bool_] = states == CodeState.ENCODED
     assert np.array_equal(encoded, moved)
     total = sum(counts)
@@ -449,8 +458,7 @@ def test_kill_during_bulk_state_change(
         for record in records:
             assert record.level(Level.PRIMARY).count == BIG_COUNT
             encoded = check_transitions(store, record)
-            with store.read() as txn:
-                counts = moved_by_events(store, txn, record)[1]
+            counts = moved_by_events(store, record)[1]
             calls = reported.get(record.batch, [])
             # Durable: every call the worker reported is there, one event each (or two for the
             # whole level). Atomic: of the call in flight, whole transactions or nothing.

@@ -8,9 +8,8 @@ from pathlib import Path
 import lmdb
 import numpy as np
 import pytest
-from tests.engine.conftest import FORMAT, GTIN, make_request
+from tests.engine.conftest import FORMAT, GTIN, make_request, raw
 
-from jejak.engine import _lmdb_layout as layout
 from jejak.engine.batch_record import BatchStatus, CodeForm, CodeSource
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import (
@@ -19,12 +18,14 @@ from jejak.engine.errors import (
     InvalidQuantity,
     StoreCorrupted,
     StoreError,
+    UnknownCode,
     UnknownNie,
 )
 from jejak.engine.listing import iter_code_lines
-from jejak.engine.lookup import UnknownCode, lookup
+from jejak.engine.lookup import lookup
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
+from jejak.engine.store import _layout as layout
 
 A = CodeState
 
@@ -47,8 +48,7 @@ def test_open_batch_allocates_every_level_in_one_range(store: Store) -> None:
         Level.SECONDARY: {A.ALLOCATED: 89},
         Level.TERTIARY: {A.ALLOCATED: 4},
     }
-    with store.read() as txn:
-        assert store.ranges.issued(txn, record.scope, 0) == 1143
+    assert store.ranges.issued(record.scope, 0) == 1143
 
 
 def test_serials_never_repeat_across_batches_and_levels(store: Store) -> None:
@@ -155,8 +155,8 @@ def test_close_voids_unused_and_scraps_unconfirmed(store: Store) -> None:
 
 def test_close_refuses_a_store_that_does_not_balance(store: Store) -> None:
     record = store.open_batch(make_request(), serial_format=FORMAT, actor="qa")
-    with store.write() as txn:  # simulate a lost state page
-        txn.delete(layout.chunk_key(record.batch_id, Level.SECONDARY, 0), db=store.db["states"])
+    with raw(store) as (txn, dbs):  # simulate a lost state page
+        txn.delete(layout.page_key(record.batch_id, Level.SECONDARY, 0), db=dbs["states"])
     with pytest.raises(StoreCorrupted, match=r"secondary: 84 of 84 codes have no state"):
         store.close_batch("B1", actor="qa")
     assert store.batch("B1").status is BatchStatus.OPEN
@@ -228,11 +228,12 @@ def test_audit_chain_verifies_and_catches_tampering(store: Store) -> None:
     store.transition("B1", Level.PRIMARY, np.array([1, 5, 9]), A.ENCODED, actor="p")
     store.transition("B1", Level.PRIMARY, np.array([1]), A.COMMISSIONED, actor="cam")
     report = store.verify_audit()
-    assert (report.ok, report.checked) == (True, 4)
-    with store.write() as txn:  # rewrite event 2's actor without fixing its hash
+    # product.add, key.create, range.reserve, batch.open, two transitions
+    assert (report.ok, report.checked) == (True, 6)
+    with raw(store) as (txn, dbs):  # rewrite event 2's actor without fixing its hash
         key = layout.seq_key(2)
-        text = bytes(txn.get(key, db=store.db["events"])).replace(b'"qa"', b'"mallory"')
-        txn.put(key, text, db=store.db["events"])
+        text = bytes(txn.get(key, db=dbs["events"])).replace(b'"qa"', b'"mallory"')
+        txn.put(key, text, db=dbs["events"])
     report = store.verify_audit()
     assert (report.ok, report.broken_at, report.reason) == (
         False, 2, "its content does not match its hash"
@@ -242,9 +243,10 @@ def test_audit_chain_verifies_and_catches_tampering(store: Store) -> None:
 def test_audit_catches_an_altered_payload(store: Store) -> None:
     store.open_batch(make_request(), serial_format=FORMAT, actor="qa")
     store.transition("B1", Level.PRIMARY, np.array([1, 5, 9]), A.ENCODED, actor="p")
-    with store.write() as txn:
-        txn.put(layout.seq_key(3), np.array([1, 5, 8], ">u8").tobytes(), db=store.db["event_data"])
-    assert store.verify_audit().broken_at == 3
+    seq = store.events()[-1].seq  # the transition, its indices in a payload
+    with raw(store) as (txn, dbs):
+        txn.put(layout.seq_key(seq), np.array([1, 5, 8], ">u8").tobytes(), db=dbs["event_data"])
+    assert store.verify_audit().broken_at == seq
 
 
 def test_schema_version_is_checked(tmp_path: Path) -> None:
@@ -254,5 +256,5 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
     with env.begin(write=True) as txn:
         txn.put(b"schema", b"99", db=meta)
     env.close()
-    with pytest.raises(StoreError, match=r"has schema '99': expected '1'"):
+    with pytest.raises(StoreError, match=r"has schema '99': expected 2 or older\. Hint: it was "):
         Store(tmp_path / "s")

@@ -1,0 +1,317 @@
+"""The unit of work: the one way anything changes in the store.
+
+`Store.unit_of_work(actor)` opens one LMDB write transaction and yields a `UnitOfWork` over it.
+Within it:
+
+- every state change (`allocate`, `move`) is checked against the lifecycle table, whoever
+  makes it (the store's own commands, the print ledger, the camera, aggregation ...); an illegal
+  change raises `IllegalTransition` naming the code, and nothing of the unit is written;
+- every event is typed (`EventKind`), appended to the SHA-256 hash chain and entered in the
+  event index, so a code's history is found without walking the log; a unit that changed the
+  state of codes without an event about them refuses to commit;
+- the store's hooks see each event as it is appended, and may queue outbox records (`enqueue`):
+  deliveries that commit with the change they report, or not at all.
+
+The unit commits when its ``with`` block ends (durably: LMDB syncs on commit), and aborts,
+writing nothing, if the block raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from jejak.engine.batch_record import BatchRecord, BatchStatus
+from jejak.engine.codes import TRANSITIONS, CodeState, Level, allowed_mask
+from jejak.engine.errors import (
+    Duplicate,
+    IllegalTransition,
+    InvalidQuantity,
+    StoreCorrupted,
+    StoreError,
+)
+from jejak.engine.product import Product
+from jejak.engine.serials import SerialFormat
+from jejak.engine.sscc import SsccFormat
+from jejak.engine.store import _event_index, _layout, scopes
+from jejak.engine.store._records import OutboxRecord, product_to_json
+from jejak.engine.store.columns import STATES, PagedColumn, PageSet, group_by_page
+from jejak.engine.store.events import Chain, Event, EventKind, index_payload
+from jejak.engine.store.view import StoreView
+
+if TYPE_CHECKING:
+    from jejak.engine.store.store import Store
+
+__all__ = ["Hook", "UnitOfWork", "duplicate_code"]
+
+Hook = Callable[["UnitOfWork", Event], None]
+"""Called with every event a unit of work appends, inside its transaction."""
+
+_Indices = npt.NDArray[np.int64]
+
+
+def duplicate_code(serial: bytes, scope: bytes) -> Duplicate:
+    return Duplicate(
+        f"Duplicate code {serial.decode()!r}: already issued in scope {scope.decode()!r}. "
+        "Hint: BPOM issues each code once; check the file."
+    )
+
+
+class UnitOfWork(StoreView):
+    """The writes of one transaction. Reads through it see what it has written so far."""
+
+    __slots__ = ("_bumped", "_chain", "_covered", "_hooks", "_moved", "_open", "_pages", "actor")
+
+    def __init__(self, store: Store, txn: Any, actor: str, hooks: Sequence[Hook]) -> None:
+        super().__init__(store, txn, cached=False)
+        self.actor = actor
+        self._hooks = hooks
+        self._chain: Chain | None = None
+        self._pages: dict[tuple[str, int, int], PageSet] = {}
+        self._moved: set[tuple[int, int]] = set()
+        self._covered: set[tuple[int, int]] = set()
+        self._open: set[int] = set()
+        self._bumped = False
+
+    # Reads see this unit's own changes ---------------------------------------------------
+
+    def column(self, column: PagedColumn, record: BatchRecord, level: Level) -> Any:
+        self._flush_pages()
+        return super().column(column, record, level)
+
+    def values(
+        self, column: PagedColumn, record: BatchRecord, level: Level, indices: _Indices
+    ) -> Any:
+        self._flush_pages()
+        return super().values(column, record, level, indices)
+
+    def state_of(self, record: BatchRecord, level: Level, index: int) -> CodeState:
+        self._flush_pages()
+        return super().state_of(record, level, index)
+
+    def _flush_pages(self) -> None:
+        for pages in self._pages.values():
+            pages.flush()
+
+    # Records -------------------------------------------------------------------------------
+
+    def put_product(self, product: Product) -> None:
+        key = product.nie.value.encode()
+        if self._txn.get(key, db=self._dbs["products"]) is not None:
+            raise Duplicate(
+                f"Product with NIE {product.nie.value!r} already exists. Hint: list products "
+                "with `jejak product list`; an NIE is registered once."
+            )
+        self._txn.put(key, product_to_json(product), db=self._dbs["products"])
+
+    def put_batch(self, record: BatchRecord, *, new: bool = False) -> None:
+        """Write a batch record (a new one when `new`: its number must be free)."""
+        key = record.batch.encode()
+        if new and self._txn.get(key, db=self._dbs["batches"]) is not None:
+            raise Duplicate(
+                f"Batch {record.batch!r} already exists. Hint: batch numbers are unique in a "
+                "store; see it with `jejak batch show`."
+            )
+        self._txn.put(key, record.to_json(), db=self._dbs["batches"])
+        self._txn.put(_layout.batch_id_key(record.batch_id), key, db=self._dbs["batch_ids"])
+        self._bump()
+
+    def next_batch_id(self) -> int:
+        cursor = self._txn.cursor(self._dbs["batch_ids"])
+        return int.from_bytes(cursor.key(), "big") + 1 if cursor.last() else 1
+
+    def put_meta(self, key: bytes, value: bytes) -> None:
+        self._txn.put(key, value, db=self._dbs["meta"])
+        self._bump()
+
+    def meta(self, key: bytes) -> bytes | None:
+        value = self._txn.get(key, db=self._dbs["meta"])
+        return None if value is None else bytes(value)
+
+    def _bump(self) -> None:
+        if not self._bumped:
+            self._txn.put(b"generation", str(self.generation() + 1).encode(), db=self._dbs["meta"])
+            self._bumped = True
+
+    # Scopes, counters, ranges, imported codes ----------------------------------------------
+
+    def register_serial_scope(self, scope: bytes, fmt: SerialFormat) -> None:
+        scopes.register_serial_scope(self._txn, self._dbs["scopes"], scope, fmt)
+
+    def register_sscc_scope(self, sscc: SsccFormat) -> None:
+        scopes.register_sscc_scope(self._txn, self._dbs["scopes"], sscc)
+
+    def advance_counter(self, scope: bytes, epoch: int, count: int) -> int:
+        """Move the local counter of (scope, epoch) on by `count`; the first counter granted."""
+        start = self.issued(scope, epoch)
+        self._txn.put(_layout.counter_key(scope, epoch), _layout.u64(start + count),
+                      db=self._dbs["counters"])  # fmt: skip
+        self.event(EventKind.RANGE_RESERVE, {"scope": scope.decode("ascii"), "epoch": epoch,
+                                             "start": start, "count": count})  # fmt: skip
+        return start
+
+    def record_range(
+        self, scope: bytes, epoch: int, start: int, owner: tuple[int, Level, int], count: int
+    ) -> None:
+        """Record that counters start.. of (scope, epoch) belong to `owner` (batch id, level,
+        index of the first code); a range recorded before is never taken over."""
+        key = _layout.range_key(scope, epoch, start)
+        if self._txn.get(key, db=self._dbs["ranges"]) is not None:
+            raise StoreCorrupted(
+                f"Counter range at {start} of scope {scope.decode()!r} is already recorded. "
+                "Hint: the range source granted it twice; check its configuration."
+            )
+        batch_id, level, first = owner
+        self._txn.put(key, _layout.range_value(batch_id, level, first, count),
+                      db=self._dbs["ranges"])  # fmt: skip
+
+    def put_imported(
+        self, scope: bytes, record: BatchRecord, level: Level, serials: Sequence[bytes],
+        first: int,
+    ) -> None:  # fmt: skip
+        """Index BPOM-issued serials as codes first.. of a level; refuse one issued before."""
+        issued_db, list_db = self._dbs["issued"], self._dbs["issued_list"]
+        for index, serial in enumerate(serials, start=first):
+            value = _layout.issued_list_key(record.batch_id, level, index)
+            if not self._txn.put(_layout.issued_key(scope, serial), value, db=issued_db,
+                                 overwrite=False):  # fmt: skip
+                raise duplicate_code(serial, scope)
+            self._txn.put(value, serial, db=list_db)
+
+    # Per-code state ------------------------------------------------------------------------
+
+    def allocate(self, record: BatchRecord, level: Level, first: int, count: int) -> None:
+        """Codes first..first+count-1 of a level become Allocated (from Unassigned)."""
+        if count:
+            self.move(record, level, np.arange(first, first + count, dtype=np.int64),
+                      CodeState.ALLOCATED, check_open=False)  # fmt: skip
+
+    def move(
+        self, record: BatchRecord, level: Level, indices: _Indices, target: CodeState, *,
+        check_open: bool = True,
+    ) -> None:  # fmt: skip
+        """Move codes `indices` of a level to `target`, each change checked by the table."""
+        if check_open:
+            self._check_open(record)
+        count = record.level(level).count
+        if indices.size and (int(indices.min()) < 0 or int(indices.max()) >= count):
+            wrong = int(indices.min()) if int(indices.min()) < 0 else int(indices.max())
+            raise InvalidQuantity(
+                f"Invalid code index {wrong} for {level.name.lower()} codes of batch "
+                f"{record.batch!r}: expected 0 to {count - 1}. Hint: indices count codes "
+                "within their level from 0."
+            )
+        states = self._page_set(STATES, record, level)
+        mask = allowed_mask(target)
+        for page, _, offsets in group_by_page(indices):
+            values = states.page(page)
+            bad = offsets[~mask[values[offsets]]]
+            if bad.size:
+                current = CodeState(int(values[bad[0]]))
+                index = page * _layout.PAGE + int(bad[0])
+                raise IllegalTransition(self.code(record, level, index).hri, current, target,
+                                        TRANSITIONS[current])  # fmt: skip
+            values[offsets] = target
+            states.mark(page)
+        self._moved.add((record.batch_id, level))
+
+    def pages(self, column: PagedColumn, record: BatchRecord, level: Level) -> PageSet:
+        """Read-modify-write access to a fixed-width column other than the states (those
+        change only through `move`)."""
+        if column is STATES or not column.fixed:
+            raise StoreError(f"Column {column.name!r} is not written through pages().")
+        return self._page_set(column, record, level)
+
+    def put_page(
+        self, column: PagedColumn, record: BatchRecord, level: Level, page: int, data: bytes
+    ) -> None:
+        """Write one opaque page (pre-generated symbols)."""
+        if column.fixed:
+            raise StoreError(f"Column {column.name!r} is fixed-width: use pages().")
+        self._level_pages(column, record, level).put_raw_page(page, data)
+
+    def _page_set(self, column: PagedColumn, record: BatchRecord, level: Level) -> PageSet:
+        key = (column.name, record.batch_id, int(level))
+        found = self._pages.get(key)
+        if found is None or found.count != record.level(level).count:
+            if found is not None:
+                found.flush()
+            found = self._level_pages(column, record, level)
+            self._pages[key] = found
+        return found
+
+    def _check_open(self, record: BatchRecord) -> None:
+        if record.batch_id in self._open:
+            return
+        if self.batch(record.batch).status is not BatchStatus.OPEN:
+            raise StoreError(
+                f"Batch {record.batch!r} is closed. Hint: a closed batch never changes."
+            )
+        self._open.add(record.batch_id)
+
+    # Events and the outbox -----------------------------------------------------------------
+
+    def event(
+        self, kind: EventKind, data: Mapping[str, Any] | None = None, *,
+        batch: BatchRecord | None = None, level: Level | None = None,
+        indices: _Indices | None = None, payload: bytes | None = None,
+    ) -> Event:  # fmt: skip
+        """Append an event. With `batch` it is indexed as the batch's; with `level` and
+        `indices` too (sorted, distinct) as an event about those codes, whose payload is
+        their list unless they are one run (then `payload` may carry something else)."""
+        body = dict(data or {})
+        if batch is None:
+            return self._append(kind, body, payload)
+        body = {"batch": batch.batch, **body}
+        if level is None or indices is None or not indices.size:
+            event = self._append(kind, body, payload)
+            _event_index.add_batch_wide(self._txn, self._dbs["event_index"], batch.batch_id,
+                                        event.seq)  # fmt: skip
+            self._covered.update((batch.batch_id, lv) for lv in Level)
+            return event
+        listed = None if index_payload(indices) is None else indices
+        if listed is not None:
+            if payload is not None:
+                raise StoreError("An event about scattered codes carries their index list.")
+            payload = index_payload(listed)
+        first, last = int(indices[0]), int(indices[-1])
+        body.update({"level": level.name.lower(), "count": int(indices.size), "first": first,
+                     "last": last, "contiguous": listed is None})  # fmt: skip
+        event = self._append(kind, body, payload)
+        _event_index.add(self._txn, self._dbs["event_index"], batch.batch_id, level, event.seq,
+                         first=first, last=last, listed=listed)  # fmt: skip
+        self._covered.add((batch.batch_id, level))
+        return event
+
+    def _append(self, kind: EventKind, body: dict[str, Any], payload: bytes | None) -> Event:
+        if self._chain is None:
+            self._chain = Chain(self._txn, self._dbs["events"], self._dbs["event_data"])
+        event = self._chain.append(self._txn, actor=self.actor, what=kind, data=body,
+                                   payload=payload)  # fmt: skip
+        for hook in self._hooks:
+            hook(self, event)
+        return event
+
+    def enqueue(self, topic: str, key: str, due: str, body: Mapping[str, Any],
+                event: Event) -> OutboxRecord:  # fmt: skip
+        """Queue a record for delivery, committed with this unit or not at all."""
+        cursor = self._txn.cursor(self._dbs["outbox"])
+        seq = _layout.unpack_u64(bytes(cursor.key())) + 1 if cursor.last() else 1
+        record = OutboxRecord(seq, topic, key, due, event.seq, body)
+        self._txn.put(_layout.u64(seq), record.to_json(), db=self._dbs["outbox"], append=True)
+        return record
+
+    def finish(self) -> None:
+        """Write back changed pages; refuse state changes that no event records."""
+        self._flush_pages()
+        unrecorded = self._moved - self._covered
+        if unrecorded:
+            batch_id, level = min(unrecorded)
+            raise StoreError(
+                f"Codes of batch id {batch_id}, level {Level(level).name.lower()} changed state "
+                "with no event about them; nothing was written. Hint: a writer must record "
+                "every change with UnitOfWork.event."
+            )

@@ -1,0 +1,321 @@
+"""A consistent view of the store: everything one LMDB transaction sees, with typed reads.
+
+`Store.view()` opens one over a read transaction (readers never block the writer, and see the
+store as of their start); a `UnitOfWork` is a view over its own write transaction, so what it
+reads includes what it has written so far. Values read through a view are plain objects: no
+LMDB buffer outlives the transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from jejak.engine.batch_record import BatchRecord, CodeSource
+from jejak.engine.codes import CodeState, Level
+from jejak.engine.errors import StoreCorrupted, StoreError, UnknownNie
+from jejak.engine.gs1 import ElementString
+from jejak.engine.product import Product
+from jejak.engine.serials import SerialFormat, SerialPermutation
+from jejak.engine.sscc import SsccFormat
+from jejak.engine.store import _event_index, _layout, events
+from jejak.engine.store._records import OutboxRecord, product_from_json
+from jejak.engine.store.columns import STATES, PagedColumn, PageSet
+from jejak.engine.store.events import AuditReport, Event
+from jejak.engine.store.resolve import Resolution, resolve
+
+if TYPE_CHECKING:
+    from jejak.engine.store.store import Store
+
+__all__ = ["CodeRef", "StoreView"]
+
+
+class CodeRef:
+    """One code of the store: (batch id, level, index within the level)."""
+
+    __slots__ = ("batch_id", "index", "level")
+
+    def __init__(self, batch_id: int, level: Level, index: int) -> None:
+        self.batch_id, self.level, self.index = batch_id, level, index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CodeRef) and (self.batch_id, self.level, self.index) == (
+            other.batch_id, other.level, other.index)  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.batch_id, self.level, self.index))
+
+    def __repr__(self) -> str:
+        return f"CodeRef({self.batch_id}, {self.level.name}, {self.index})"
+
+
+class StoreView:
+    """Typed reads over one transaction. Do not keep it beyond its `with` block."""
+
+    __slots__ = ("_cache", "_dbs", "_store", "_txn")
+
+    def __init__(self, store: Store, txn: Any, *, cached: bool = True) -> None:
+        self._store, self._txn, self._dbs = store, txn, store._dbs
+        # Only committed data may be cached: a unit of work reads around the cache.
+        self._cache = store._cache if cached else None
+
+    # Products ------------------------------------------------------------------------------
+
+    def product(self, nie: str) -> Product:
+        value = self._txn.get(nie.encode(), db=self._dbs["products"])
+        if value is None:
+            raise UnknownNie(
+                f"Unknown NIE {nie!r}: expected a product of the master. Hint: add it first "
+                "with `jejak product add --nie ...`."
+            )
+        return product_from_json(value)
+
+    def products(self) -> list[Product]:
+        return [product_from_json(v) for _, v in self._txn.cursor(self._dbs["products"])]
+
+    # Batches -------------------------------------------------------------------------------
+
+    def batch(self, batch: str) -> BatchRecord:
+        value = self._txn.get(batch.encode(), db=self._dbs["batches"]) if batch else None
+        if value is None:
+            raise StoreError(
+                f"Unknown batch {batch!r}. Hint: open it with `jejak batch open`, or list codes "
+                "of an existing batch."
+            )
+        return BatchRecord.from_json(value)
+
+    def batch_exists(self, batch: str) -> bool:
+        return bool(batch) and self._txn.get(batch.encode(), db=self._dbs["batches"]) is not None
+
+    def batch_by_id(self, batch_id: int) -> BatchRecord:
+        cached = None if self._cache is None else self._cache.batch(self, batch_id)
+        if cached is not None:
+            return cached
+        name = self._txn.get(_layout.batch_id_key(batch_id), db=self._dbs["batch_ids"])
+        if name is None:
+            raise StoreCorrupted(
+                f"Batch id {batch_id} is referenced but not recorded. Hint: run `jejak audit "
+                "verify` and restore the store from backup."
+            )
+        record = self.batch(bytes(name).decode())
+        if self._cache is not None:
+            self._cache.keep_batch(self, record)
+        return record
+
+    def batches(self) -> list[BatchRecord]:
+        return [BatchRecord.from_json(v) for _, v in self._txn.cursor(self._dbs["batches"])]
+
+    def generation(self) -> int:
+        """Changes whenever a batch record or a key epoch changes (for caches)."""
+        value = self._txn.get(b"generation", db=self._dbs["meta"])
+        return 0 if value is None else int(bytes(value))
+
+    # Per-code columns ----------------------------------------------------------------------
+
+    def _level_pages(self, column: PagedColumn, record: BatchRecord, level: Level) -> PageSet:
+        return PageSet(self._txn, self._dbs[column.name], column, batch_id=record.batch_id,
+                       level=level, count=record.level(level).count)  # fmt: skip
+
+    def column(self, column: PagedColumn, record: BatchRecord, level: Level) -> Any:
+        """Every code's value of a level in a fixed-width column, in index order."""
+        return self._level_pages(column, record, level).whole()
+
+    def values(
+        self, column: PagedColumn, record: BatchRecord, level: Level,
+        indices: npt.NDArray[np.int64],
+    ) -> Any:  # fmt: skip
+        """The values of codes `indices` of a level in a fixed-width column."""
+        return self._level_pages(column, record, level).read(indices)
+
+    def states(self, record: BatchRecord, level: Level) -> npt.NDArray[np.uint8]:
+        states: npt.NDArray[np.uint8] = self.column(STATES, record, level)
+        return states
+
+    def state_of(self, record: BatchRecord, level: Level, index: int) -> CodeState:
+        pages = self._level_pages(STATES, record, level)
+        return CodeState(int(pages.read(np.array([index], dtype=np.int64))[0]))
+
+    def page(
+        self, column: PagedColumn, record: BatchRecord, level: Level, page: int
+    ) -> bytes | None:
+        """One stored page of a column (opaque columns are read this way), or None."""
+        return self._level_pages(column, record, level).raw_page(page)
+
+    def counts(self, record: BatchRecord) -> dict[Level, dict[CodeState, int]]:
+        """How many codes of each level are in each state."""
+        result = {}
+        for allocation in record.levels:
+            tally = np.bincount(self.states(record, allocation.level), minlength=256)
+            result[allocation.level] = {s: int(tally[s]) for s in CodeState if tally[s]}
+        return result
+
+    # Codes ---------------------------------------------------------------------------------
+
+    def imported_serials(self, record: BatchRecord, level: Level) -> list[bytes]:
+        prefix = _layout.issued_list_key(record.batch_id, level, 0)[:5]
+        cursor = self._txn.cursor(self._dbs["issued_list"])
+        found = []
+        if cursor.set_range(prefix):
+            for key, value in cursor:
+                if bytes(key)[:5] != prefix:
+                    break
+                found.append(bytes(value))
+        return found
+
+    def imported_serial(self, record: BatchRecord, level: Level, index: int) -> bytes:
+        key = _layout.issued_list_key(record.batch_id, level, index)
+        value = self._txn.get(key, db=self._dbs["issued_list"])
+        if value is None:
+            raise StoreCorrupted(
+                f"Code {index} of the {level.name.lower()} codes of batch {record.batch!r} is "
+                "not in the issued list. Hint: run `jejak audit verify`."
+            )
+        return bytes(value)
+
+    def serial(self, record: BatchRecord, level: Level, index: int) -> str:
+        """The serial (or SSCC digits) of one code."""
+        allocation = record.level(level)
+        if allocation.source is CodeSource.BPOM:
+            return self.imported_serial(record, level, index).decode("ascii")
+        if allocation.source is CodeSource.SSCC:
+            return record.sscc_digits(level, index)
+        return self.permutation(record).serial(allocation.counter(index))
+
+    def code(self, record: BatchRecord, level: Level, index: int) -> ElementString:
+        return record.level_code(level, self.serial(record, level, index))
+
+    # Scopes, counters, ranges --------------------------------------------------------------
+
+    def serial_format(self, scope: bytes) -> SerialFormat | None:
+        value = self._txn.get(scope, db=self._dbs["scopes"])
+        if value is None or scope.startswith(b"00:"):
+            return None
+        alphabet, length, prefix, epoch_width = json.loads(bytes(value))
+        return SerialFormat.parse(alphabet=alphabet, length=length, prefix=prefix,
+                                  epoch_width=epoch_width)  # fmt: skip
+
+    def scopes(self, *, sscc: bool) -> list[tuple[bytes, SerialFormat | SsccFormat]]:
+        """Every serial scope (or every SSCC scope) with its format."""
+        found: list[tuple[bytes, SerialFormat | SsccFormat]] = []
+        for key, value in self._txn.cursor(self._dbs["scopes"]):
+            scope = bytes(key)
+            if scope.startswith(b"00:") != sscc:
+                continue
+            if sscc:
+                fmt = SsccFormat.from_json(bytes(value))
+                if fmt is not None:
+                    found.append((scope, fmt))
+            else:
+                serial_format = self.serial_format(scope)
+                if serial_format is not None:
+                    found.append((scope, serial_format))
+        return found
+
+    def cached_serial_format(self, scope: bytes) -> SerialFormat | None:
+        if self._cache is None:
+            return self.serial_format(scope)
+        return self._cache.serial_format(self, scope)
+
+    def cached_sscc_scopes(self) -> list[tuple[bytes, SsccFormat]]:
+        if self._cache is None:
+            return self.sscc_scopes()
+        return self._cache.sscc_scopes(self)
+
+    def sscc_scopes(self) -> list[tuple[bytes, SsccFormat]]:
+        return [(scope, fmt) for scope, fmt in self.scopes(sscc=True)
+                if isinstance(fmt, SsccFormat)]  # fmt: skip
+
+    def cached_epochs(self) -> list[int]:
+        return self.epochs() if self._cache is None else self._cache.epochs(self)
+
+    def permutation(self, record: BatchRecord) -> SerialPermutation:
+        """The permutation that formats a batch's self-issued serials."""
+        return self._store.permutation(record)
+
+    def permutation_of(self, fmt: SerialFormat, scope: bytes, epoch: int) -> SerialPermutation:
+        """The keyed permutation of (format, scope, epoch), cached by the store."""
+        return self._store.permutation_of(fmt, scope, epoch, view=self)
+
+    def key_id(self, epoch: int) -> str | None:
+        value = self._txn.get(f"key:{epoch}".encode(), db=self._dbs["meta"])
+        return None if value is None else bytes(value).decode()
+
+    def epochs(self) -> list[int]:
+        """The key epochs this store has used."""
+        prefix = b"key:"
+        cursor = self._txn.cursor(self._dbs["meta"])
+        found = []
+        if cursor.set_range(prefix):
+            for key in cursor.iternext(values=False):
+                if not bytes(key).startswith(prefix):
+                    break
+                found.append(int(bytes(key)[len(prefix) :]))
+        return sorted(found)
+
+    def issued(self, scope: bytes, epoch: int) -> int:
+        """How many counters of (scope, epoch) the local counters have granted."""
+        value = self._txn.get(_layout.counter_key(scope, epoch), db=self._dbs["counters"])
+        return 0 if value is None else _layout.unpack_u64(bytes(value))
+
+    def range_owner(self, scope: bytes, epoch: int, counter: int) -> CodeRef | None:
+        """The code whose counter this is: one range scan."""
+        cursor = self._txn.cursor(self._dbs["ranges"])
+        base = _layout.counter_key(scope, epoch)
+        if cursor.set_range(_layout.range_key(scope, epoch, counter + 1)):
+            moved = cursor.prev()
+        else:
+            moved = cursor.last()
+        if not moved or not bytes(cursor.key()).startswith(base):
+            return None
+        start = _layout.range_start(bytes(cursor.key()))
+        batch_id, level, first, count = _layout.unpack_range_value(bytes(cursor.value()))
+        if start <= counter < start + count:
+            return CodeRef(batch_id, Level(level), first + counter - start)
+        return None
+
+    def range_record(
+        self, scope: bytes, epoch: int, start: int
+    ) -> tuple[int, int, int, int] | None:
+        """(batch id, level, first index, count) of the range recorded at `start`."""
+        value = self._txn.get(_layout.range_key(scope, epoch, start), db=self._dbs["ranges"])
+        return None if value is None else _layout.unpack_range_value(bytes(value))
+
+    def issued_ref(self, scope: bytes, serial: bytes) -> CodeRef | None:
+        """The BPOM-issued code with this serial in `scope`."""
+        hit = self._txn.get(_layout.issued_key(scope, serial), db=self._dbs["issued"])
+        if hit is None:
+            return None
+        batch_id, level, index = _layout.unpack_index_value(bytes(hit))
+        return CodeRef(batch_id, Level(level), index)
+
+    def resolve(self, data: str) -> Resolution:
+        """The code a read names (raw, ``]d2``/``]Q3``, HRI, bare serial or SSCC digits)."""
+        return resolve(self, data)
+
+    # Events --------------------------------------------------------------------------------
+
+    def events(self, *, start: int = 1) -> Iterator[Event]:
+        return events.events(self._txn, self._dbs["events"], start=start)
+
+    def payload(self, seq: int) -> bytes | None:
+        """The bulk payload event `seq` refers to (its index list, imported serials ...)."""
+        return events.payload(self._txn, self._dbs["event_data"], seq)
+
+    def history(self, ref: CodeRef) -> tuple[Event, ...]:
+        """Every event about one code, in log order, found through the event index."""
+        seqs = _event_index.seqs_of(self._txn, self._dbs["event_index"],
+                                    self._dbs["event_data"], batch_id=ref.batch_id,
+                                    level=ref.level, index=ref.index)  # fmt: skip
+        return tuple(events.event_at(self._txn, self._dbs["events"], seq) for seq in seqs)
+
+    def verify_audit(self) -> AuditReport:
+        return events.verify(self._txn, self._dbs["events"], self._dbs["event_data"])
+
+    def outbox(self) -> list[OutboxRecord]:
+        """The records queued for delivery, oldest first."""
+        return [OutboxRecord.from_json(_layout.unpack_u64(bytes(k)), v)
+                for k, v in self._txn.cursor(self._dbs["outbox"])]  # fmt: skip
