@@ -77,7 +77,7 @@ def _split_hri(data: str) -> dict[str, str] | None:
     out: dict[str, str] = {}
     position = 0
     for match in _HRI.finditer(data):
-        if match.start() != position or match.group(1) in out:
+        if match.start() != position or match.group(1) in out or not match.group(2):
             return None
         out[match.group(1)] = match.group(2)
         position = match.end()
