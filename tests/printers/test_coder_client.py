@@ -11,8 +11,7 @@ import pytest
 
 from jejak.engine.errors import DeviceFault, InvalidCombination, InvalidFormat, InvalidQuantity
 from jejak.printers.coder import MAX_SEQ, Condition, StatusReport
-from jejak.printers.coder_client import CoderClient
-from jejak.printers.coder_sim import CoderSimulator
+from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import (
     DeviceEvent,
     DeviceKind,
@@ -23,6 +22,7 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
+from jejak.printers.sim.coder import CoderSimulator
 
 GS = b"\x1d"
 CAPACITY = 200

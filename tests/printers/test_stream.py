@@ -30,8 +30,8 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
-from jejak.printers import _wire as wire
-from jejak.printers._curve import (
+from jejak.printers.stream import PrintEngine, StreamReport, wire
+from jejak.printers.stream.curve import (
     CurveClient,
     CurveKeys,
     CurveServer,
@@ -39,8 +39,7 @@ from jejak.printers._curve import (
     create_keys,
     public_key,
 )
-from jejak.printers._wire import Message
-from jejak.printers.stream import PrintEngine, StreamReport
+from jejak.printers.stream.wire import Message
 
 O = PrintOutcome  # noqa: E741 - short, as in the ledger tests
 FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)

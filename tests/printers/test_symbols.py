@@ -31,7 +31,6 @@ from jejak.engine.errors import (
 from jejak.engine.gs1 import AI, GS, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.symbology import Symbology, parse_read
-from jejak.printers import symbols
 from jejak.printers.symbols import (
     Backend,
     Decoded,
@@ -45,6 +44,7 @@ from jejak.printers.symbols import (
     to_image,
     verify,
 )
+from jejak.printers.symbols import libdmtx as libdmtx_module
 
 TODAY = dt.date(2026, 6, 15)
 CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
@@ -464,7 +464,7 @@ def test_symbol_refuses_other_matrices(modules: object) -> None:
 
 
 def test_missing_libdmtx_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    symbols._libdmtx.cache_clear()
+    libdmtx_module._libdmtx.cache_clear()
     monkeypatch.setitem(sys.modules, "pylibdmtx", None)
     try:
         with pytest.raises(SymbolError, match=re.escape(
@@ -474,4 +474,4 @@ def test_missing_libdmtx_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
             encode(GTIN_CODE)
         assert encode(GTIN_CODE, backend=Backend.ZXING).data == GTIN_RAW
     finally:
-        symbols._libdmtx.cache_clear()
+        libdmtx_module._libdmtx.cache_clear()

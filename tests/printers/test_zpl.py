@@ -26,7 +26,7 @@ from jejak.printers.zpl import (
     stored_format,
     unescape_datamatrix,
 )
-from jejak.printers.zpl_interpreter import (
+from jejak.printers.zpl.interpreter import (
     Command,
     Control,
     FieldDef,

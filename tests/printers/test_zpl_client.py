@@ -28,9 +28,9 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
+from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.zpl import HostStatus, module_dots
-from jejak.printers.zpl_client import ZplPrinter
-from jejak.printers.zpl_sim import ZplSimulator
+from jejak.printers.zpl.client import ZplPrinter
 
 TIMEOUT = 0.4  # the client's ~HS timeout in these tests, seconds
 READY = HostStatus().to_bytes()

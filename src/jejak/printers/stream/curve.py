@@ -19,7 +19,7 @@ from zmq.auth.thread import ThreadAuthenticator
 
 from jejak.engine.errors import InvalidFormat
 
-__all__ = ["CurveClient", "CurveKeys", "CurveServer", "allowed_keys", "create_keys"]
+__all__ = ["CurveClient", "CurveKeys", "CurveServer", "allowed_keys", "create_keys", "public_key"]
 
 
 @dataclass(frozen=True, slots=True)

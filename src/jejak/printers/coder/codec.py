@@ -1,21 +1,8 @@
-"""The coder dialect: CR-terminated ASCII lines between a host and a serialization coder.
+"""The coder dialect's record numbers and the answers the host reads: `is_after`, `next_seq`,
+`StatusReport` (``QST``) and `parse_count` (``QFR``, ``QLP``). No I/O.
 
-This module is the protocol layer only: frames in, bytes out, and bytes in, frames out. It does
-no I/O, so the client (`coder_client`) and the simulator (`coder_sim`) share it. The dialect is
-documented line by line in printers/README.md, "Coder dialect". The frames and their encoding
-live in `_coder_frames`, the decoders in `_coder_lines`: import them from here.
-
-A record field travels escaped: ``~`` followed by two upper-case hex digits stands for one byte.
-The GS (``\\x1d``) of a raw GS1 element string, the field separator ``|``, ``~`` itself and any
-byte outside printable ASCII are escaped; GS1 CSET 82 characters never are.
-
->>> record = PushRecord(7, (b"0108991234567891\\x1d21ABC",))
->>> record.encode()
-b'PSH 7|0108991234567891~1D21ABC\\r'
->>> CommandDecoder().feed(record.encode() + b"QFR\\rPSH 8|X")
-[PushRecord(seq=7, fields=(b'0108991234567891\\x1d21ABC',)), QueryFree()]
->>> ReplyDecoder().feed(b"ACK\\r#PRN 7-9\\r")
-[Ack(data=''), PrintComplete(first=7, last=9)]
+>>> next_seq(MAX_SEQ), StatusReport.from_ack(Ack("READY")).state
+(1, <DeviceState.READY: 'ready'>)
 """
 
 from __future__ import annotations
@@ -25,42 +12,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from jejak.engine.errors import ProtocolError
-from jejak.printers._coder_frames import (
-    HINT,
-    MAX_LINE,
-    MAX_SEQ,
-    Ack,
-    BadLine,
-    Change,
-    ClearBuffer,
-    Condition,
-    ConditionReport,
-    DefineHeader,
-    DeviceFrame,
-    Err,
-    ErrorCode,
-    HostFrame,
-    PrintComplete,
-    PushRecord,
-    QueryFree,
-    QueryLastPrinted,
-    QueryStatus,
-    SelectJob,
-    Skipped,
-    encode_push,
-    escape,
-    unescape,
-)
-from jejak.printers._coder_lines import CommandDecoder, Decoder, ReplyDecoder
+from jejak.printers.coder._frames import HINT, MAX_SEQ, Ack, Condition
 from jejak.printers.device import DeviceState
 
-__all__ = [
-    "MAX_LINE", "MAX_SEQ", "Ack", "BadLine", "Change", "ClearBuffer", "CommandDecoder",
-    "Condition", "ConditionReport", "Decoder", "DefineHeader", "DeviceFrame", "Err", "ErrorCode",
-    "HostFrame", "PrintComplete", "PushRecord", "QueryFree", "QueryLastPrinted", "QueryStatus",
-    "ReplyDecoder", "SelectJob", "Skipped", "StatusReport", "encode_push", "escape", "is_after",
-    "next_seq", "parse_count", "unescape",
-]  # fmt: skip
+__all__ = ["StatusReport", "is_after", "next_seq", "parse_count"]
 
 
 def is_after(seq: int, last: int) -> bool:

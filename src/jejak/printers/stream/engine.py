@@ -32,9 +32,9 @@ from jejak.engine.errors import JejakError, ProtocolError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
-from jejak.printers import _wire as wire
-from jejak.printers._curve import CurveServer
-from jejak.printers._wire import Message
+from jejak.printers.stream import wire
+from jejak.printers.stream.curve import CurveServer
+from jejak.printers.stream.wire import Message
 
 __all__ = ["PrintEngine", "StreamReport"]
 

@@ -23,10 +23,10 @@ import zmq
 
 from jejak.engine.codes import Level
 from jejak.engine.errors import DeviceFault, JejakError, ProtocolError
-from jejak.printers import _wire as wire
-from jejak.printers._curve import CurveClient
-from jejak.printers._wire import Message
 from jejak.printers.device import DeviceState, Failed, Job, PrintDevice, Printed, Status
+from jejak.printers.stream import wire
+from jejak.printers.stream.curve import CurveClient
+from jejak.printers.stream.wire import Message
 
 __all__ = ["DriverReport", "PrinterDriver"]
 

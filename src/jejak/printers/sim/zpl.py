@@ -35,8 +35,9 @@ from numpy.typing import NDArray
 
 from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
-from jejak.printers.zpl import HostStatus, unescape_datamatrix
-from jejak.printers.zpl_interpreter import Control, Interpreter, Label
+from jejak.printers.zpl.format import unescape_datamatrix
+from jejak.printers.zpl.host_status import HostStatus
+from jejak.printers.zpl.interpreter import Control, Interpreter, Label
 
 __all__ = ["ZplSimulator"]
 

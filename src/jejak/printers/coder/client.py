@@ -6,7 +6,7 @@ per TCP write; every ``recv`` is decoded at once, however many replies and notif
 holds. The socket is non-blocking: while a long push is written, the replies that come back
 meanwhile are read, so neither side can stall the other.
 
->>> from jejak.printers.coder_sim import CoderSimulator
+>>> from jejak.printers.sim.coder import CoderSimulator
 >>> with CoderSimulator(capacity=100) as sim, CoderClient("127.0.0.1", sim.port) as coder:
 ...     before = coder.capacity, coder.free()
 ...     coder.send([Job(7, b"0108991234567891\\x1d21AB"), Job(8, b"0108991234567891\\x1d21CD")])
@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 from jejak.engine._text import describe
 from jejak.engine.errors import DeviceFault, InvalidCombination, InvalidQuantity, ProtocolError
-from jejak.printers.coder import (
+from jejak.printers.coder._frames import (
     MAX_SEQ,
     Ack,
     Change,
@@ -44,14 +44,13 @@ from jejak.printers.coder import (
     QueryFree,
     QueryLastPrinted,
     QueryStatus,
-    ReplyDecoder,
     SelectJob,
     Skipped,
-    StatusReport,
     encode_push,
     escape,
-    parse_count,
 )
+from jejak.printers.coder._lines import ReplyDecoder
+from jejak.printers.coder.codec import StatusReport, parse_count
 from jejak.printers.device import (
     DeviceEvent,
     DeviceKind,

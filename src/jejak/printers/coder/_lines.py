@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from jejak.engine._text import describe
-from jejak.printers._coder_frames import (
+from jejak.printers.coder._frames import (
     FIELD_NAME,
     HINT,
     JOB_NAME,

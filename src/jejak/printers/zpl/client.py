@@ -15,7 +15,7 @@ flight while jobs are unconfirmed and turns the answers into events:
 - a closed connection is `Status(DISCONNECTED)` likewise. `connect` again starts afresh.
 
 >>> from jejak.printers.device import Job, PrintDevice
->>> from jejak.printers.zpl_sim import ZplSimulator
+>>> from jejak.printers.sim.zpl import ZplSimulator
 >>> with ZplSimulator() as sim, ZplPrinter("127.0.0.1", sim.port, dpi=203) as printer:
 ...     printer.send([Job(1, b"0109506000134352"), Job(2, b"0109506000134352")])
 ...     events = []
@@ -45,15 +45,12 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
-from jejak.printers.zpl import (
+from jejak.printers.zpl.format import ESCAPE, FORMAT_NAME, LabelWriter, stored_format
+from jejak.printers.zpl.host_status import (
     CANCEL_ALL,
-    ESCAPE,
-    FORMAT_NAME,
     HOST_STATUS,
     HostStatus,
-    LabelWriter,
     decode_host_status,
-    stored_format,
 )
 
 __all__ = ["ZplPrinter"]
