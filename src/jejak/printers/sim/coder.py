@@ -1,10 +1,11 @@
 """A serialization coder on loopback TCP that speaks the `coder` dialect, for tests and benchmarks.
 
-One server thread runs a selector loop: it accepts one host at a time (a new connection replaces
-the old one, whose buffer is lost), answers every command, holds pushed records in a finite
-buffer and prints them at `rate` records per second (None or 0: as fast as it can). Faults are
-injected from the test thread and take effect, in order, before the call returns. Everything
-printed is recorded, in order, so tests can prove that no code was printed twice or lost.
+It is a `jejak.printers.sim._server.TcpServer` with takeover: one host at a time, and a new
+connection replaces the old one (whose buffer is lost). It answers every command, holds pushed
+records in a finite buffer and prints them at `rate` records per second (None or 0: as fast as
+it can). Faults are injected from the test thread and take effect, in order, before the call
+returns. Everything printed is recorded, in order, so tests can prove that no code was printed
+twice or lost.
 
 >>> import socket
 >>> with CoderSimulator(capacity=10) as sim:
@@ -22,13 +23,11 @@ b'ACK\\rACK\\rACK\\r#PRN 1\\r'
 
 from __future__ import annotations
 
-import contextlib
-import selectors
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity
@@ -56,6 +55,7 @@ from jejak.printers.coder import (
     StatusReport,
 )
 from jejak.printers.device import DeviceState
+from jejak.printers.sim._server import Link, TcpServer
 
 __all__ = ["CoderSimulator"]
 
@@ -74,23 +74,21 @@ _ERROR_TEXT = {
 _ERR = {code: Err(code, text).encode() for code, text in _ERROR_TEXT.items()}
 
 
-class _Link:
+class _Link(Link):
     """The one host connection and what belongs to it: the record buffer is lost with it."""
 
-    __slots__ = ("decoder", "header", "job", "last_seq", "out", "records", "sock", "writing")
+    __slots__ = ("decoder", "header", "job", "last_seq", "records")
 
     def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+        super().__init__(sock)
         self.decoder = CommandDecoder()
-        self.out = bytearray()
-        self.writing = False
         self.job: str | None = None
         self.header: tuple[str, ...] | None = None
         self.last_seq = 0
         self.records: deque[PushRecord] = deque()
 
 
-class CoderSimulator:
+class CoderSimulator(TcpServer[_Link]):
     """A coder with a `capacity`-record buffer printing `rate` records per second."""
 
     def __init__(
@@ -113,20 +111,13 @@ class CoderSimulator:
                 f"Invalid print rate {describe(rate)}: expected prints per second >= 0, or "
                 "None. Hint: 0 or None prints as fast as possible."
             )
+        super().__init__(_Link, host, port, name="coder-sim", takeover=True)
         self.capacity = capacity
         self._interval = 1.0 / rate if rate else None
         self._jobs = frozenset(jobs) if jobs is not None else None
-        self._address = (host, port)
         self._keep = keep_printed
         self._lock = threading.Lock()
-        self._calls: list[tuple[Callable[[], None], threading.Event]] = []
-        self._thread: threading.Thread | None = None
-        self._stopping = False
-        self._listener: socket.socket | None = None
-        self._wake: tuple[socket.socket, socket.socket] | None = None
-        self._selector: selectors.BaseSelector | None = None
         # Device state, touched by the server thread only (or before start).
-        self._link: _Link | None = None
         self._conditions: dict[Condition, str] = {}
         self._skip, self._skip_reason, self._refuse = 0, "", 0
         self._next_print: float | None = None
@@ -134,53 +125,7 @@ class CoderSimulator:
         # What happened, read by tests through the properties below.
         self._printed: list[tuple[bytes, ...]] = []
         self._skipped: list[tuple[bytes, ...]] = []
-        self._printed_count = self._connections = self._lost = self._cleared = 0
-
-    # Life cycle ------------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        """The TCP port the coder listens on (after `start`)."""
-        if self._listener is None:
-            raise RuntimeError("The coder simulator is not started: call start() first.")
-        return int(self._listener.getsockname()[1])
-
-    def start(self) -> CoderSimulator:
-        if self._thread is not None:
-            return self
-        self._listener = socket.create_server(self._address)
-        self._listener.setblocking(False)
-        self._wake = socket.socketpair()
-        self._wake[0].setblocking(False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._listener, selectors.EVENT_READ, "accept")
-        self._selector.register(self._wake[0], selectors.EVENT_READ, "wake")
-        self._stopping = False
-        self._thread = threading.Thread(target=self._serve, name="coder-sim", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None and self._wake is not None:
-            self._stopping = True
-            self._wake[1].send(b"!")
-            thread.join(5)
-        if self._link is not None:
-            self._link.sock.close()
-            self._link = None
-        for sock in (self._listener, *(self._wake or ())):
-            if sock is not None:
-                sock.close()
-        if self._selector is not None:
-            self._selector.close()
-        self._listener = self._wake = self._selector = None
-
-    def __enter__(self) -> CoderSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self._printed_count = self._lost = self._cleared = 0
 
     # Injected faults: each takes effect in the server thread before the call returns -------
 
@@ -261,11 +206,6 @@ class CoderSimulator:
         return len(link.records) if link is not None else 0
 
     @property
-    def connections(self) -> int:
-        """How many host connections were accepted so far."""
-        return self._connections
-
-    @property
     def lost(self) -> int:
         """Records that were in the buffer when a connection dropped."""
         return self._lost
@@ -275,107 +215,19 @@ class CoderSimulator:
         """Records dropped unprinted by ``CLR``."""
         return self._cleared
 
-    def wait_until(self, predicate: Callable[[CoderSimulator], bool], timeout: float = 5) -> bool:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.002)
-        return True
+    # The device: hooks of the TCP server ----------------------------------------------------
 
-    # Server thread ---------------------------------------------------------------------------
-
-    def _call(self, apply: Callable[[], None]) -> None:
-        if self._thread is None or self._wake is None:
-            apply()
-            return
-        done = threading.Event()
-        with self._lock:
-            self._calls.append((apply, done))
-        self._wake[1].send(b".")
-        if not done.wait(5):
-            raise TimeoutError("The coder simulator did not apply an injected fault within 5 s.")
-
-    def _serve(self) -> None:
-        selector = self._selector
-        while selector is not None and not self._stopping:
-            ready = selector.select(self._print_timeout())
-            ready.sort(key=lambda item: item[0].data != "wake")  # faults before new input
-            for key, mask in ready:
-                if key.data == "wake":
-                    self._run_calls()
-                elif key.data == "accept":
-                    self._accept()
-                elif self._link is not None and key.fileobj is self._link.sock:
-                    if mask & selectors.EVENT_READ:
-                        self._receive(self._link)
-                    if self._link is not None and mask & selectors.EVENT_WRITE:
-                        self._flush(self._link)
-            self._print_due()
-            if self._link is not None and self._link.out:
-                self._flush(self._link)
-
-    def _run_calls(self) -> None:
-        if self._wake is not None:
-            with contextlib.suppress(BlockingIOError):
-                self._wake[0].recv(4096)
-        with self._lock:
-            calls, self._calls = self._calls, []
-        for apply, done in calls:
-            apply()
-            done.set()
-
-    def _accept(self) -> None:
-        if self._listener is None or self._selector is None:
-            return
-        try:
-            sock, _ = self._listener.accept()
-        except BlockingIOError:
-            return
-        self._drop()  # one host at a time: the newest wins
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._link = _Link(sock)
-        self._selector.register(sock, selectors.EVENT_READ, "link")
-        self._connections += 1
-
-    def _drop(self) -> None:
-        link, self._link = self._link, None
-        if link is None:
-            return
-        if self._selector is not None:
-            self._selector.unregister(link.sock)
-        link.sock.close()
+    def _closed(self, link: _Link) -> None:
         self._lost += len(link.records)
         self._next_print = None
 
-    def _flush(self, link: _Link) -> None:
-        if self._selector is None:
-            return
-        if link.out:
-            try:
-                sent = link.sock.send(link.out)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                self._drop()
-                return
-            del link.out[:sent]
-        if bool(link.out) != link.writing:
-            link.writing = bool(link.out)
-            events = selectors.EVENT_READ | (selectors.EVENT_WRITE if link.writing else 0)
-            self._selector.modify(link.sock, events, "link")
+    def _tick(self) -> float | None:
+        self._print_due()
+        if self._next_print is None:
+            return None
+        return max(0.0, self._next_print - time.monotonic())
 
-    def _receive(self, link: _Link) -> None:
-        try:
-            data = link.sock.recv(1 << 18)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._drop()
-            return
+    def _received(self, link: _Link, data: bytes) -> None:
         frames: list[HostFrame] = []
         while True:
             try:
@@ -442,16 +294,10 @@ class CoderSimulator:
 
     def _notify(self, frame: DeviceFrame) -> None:
         if self._link is not None:  # with no host connected, only QST tells
-            self._link.out += frame.encode()
-            self._flush(self._link)
+            self._link.send(frame.encode())
 
     def _faulted(self) -> bool:
         return any(condition >= 20 for condition in self._conditions)
-
-    def _print_timeout(self) -> float | None:
-        if self._next_print is None:
-            return None
-        return max(0.0, self._next_print - time.monotonic())
 
     def _print_due(self) -> None:
         link = self._link

@@ -1,7 +1,8 @@
 """A simulated Zebra printer: ZPL over a real loopback TCP socket, for tests and demos.
 
-`ZplSimulator` listens like a printer's raw port 9100 (one connection at a time), reads the
-stream with `zpl_interpreter.Interpreter`, keeps stored formats, "prints" each recalled label
+`ZplSimulator` listens like a printer's raw port 9100 (a `jejak.printers.sim._server.TcpServer`
+serving one connection at a time; the next waits), reads the stream with
+`jejak.printers.zpl.interpreter.Interpreter`, keeps stored formats, "prints" each recalled label
 at `rate` labels per second (None: at once) and answers ``~HS`` truthfully: formats waiting in
 its buffer, labels remaining of the one printing, and the flags. Faults can be injected: media
 out, head open and pause (printing stops, flags set), a dropped connection (the buffer is
@@ -21,32 +22,25 @@ True
 
 from __future__ import annotations
 
-import contextlib
-import select
-import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from types import TracebackType
 
 import numpy as np
 from numpy.typing import NDArray
 
 from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
+from jejak.printers.sim._server import Link, TcpServer
 from jejak.printers.zpl.format import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus
 from jejak.printers.zpl.interpreter import Control, Interpreter, Label
 
 __all__ = ["ZplSimulator"]
 
-_TICK = 0.05  # how often idle threads look at the stop flag, seconds
-_RECEIVE = 1 << 18
 
-
-class ZplSimulator:
-    """A Zebra printer on loopback TCP. Thread-based; use as a context manager."""
+class ZplSimulator(TcpServer[Link]):
+    """A Zebra printer on loopback TCP, one connection at a time. Use as a context manager."""
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, rate: float | None = None,
@@ -57,72 +51,25 @@ class ZplSimulator:
                 f"Invalid print rate {describe(rate)}: expected labels per second above 0, or "
                 "None to print at once. Hint: a line at 600 packs/min is 10."
             )
+        super().__init__(Link, host, port, name="zpl-sim", takeover=False)
         self.rate = rate
         self.keep = keep
-        self._address = (host, port)
         self._buffer_formats = buffer_formats
-        self._lock = threading.Condition()
+        # Shared with the caller's thread (faults, what was printed): under the lock.
+        self._lock = threading.RLock()
         self._queue: deque[Label] = deque()
         self._current: Label | None = None
         self._remaining = 0
+        self._due: float | None = None  # when the label printing now is done (with a rate)
         self._printed: list[Label] = []
         self._printed_count = 0
         self._flags = {"paper_out": False, "head_up": False, "paused": False}
         self._silent = False
         self._interpreter = Interpreter()
-        self._server: socket.socket | None = None
-        self._link: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
-        self._stopping = threading.Event()
-        self.connections = 0
         self.lost = 0  # labels lost from the buffer by a dropped connection
         self.cancelled = 0  # labels cancelled by ~JA
         self.status_requests = 0
         self.errors: list[str] = []  # ProtocolError messages; each one dropped the connection
-
-    # --- life cycle ----------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("ZplSimulator is not started. Hint: use it as a context manager.")
-        return int(self._server.getsockname()[1])
-
-    def start(self) -> ZplSimulator:
-        if self._server is not None:
-            return self
-        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(self._address)
-        server.listen(4)
-        self._server = server
-        self._stopping.clear()
-        self._threads = [threading.Thread(target=self._serve, name="zpl-sim", daemon=True)]
-        if self.rate is not None:
-            self._threads.append(threading.Thread(target=self._print_loop, daemon=True))
-        for thread in self._threads:
-            thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        with self._lock:
-            self._lock.notify_all()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-
-    def __enter__(self) -> ZplSimulator:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.stop()
 
     # --- faults --------------------------------------------------------------------------------
 
@@ -145,20 +92,21 @@ class ZplSimulator:
 
     def drop_connection(self) -> None:
         """Drop the host's connection; the labels in the buffer are lost."""
-        with self._lock:
-            self.lost += len(self._queue) + (self._current is not None)
-            self._queue.clear()
-            self._current, self._remaining = None, 0
-            link = self._link
-        if link is not None:
-            with contextlib.suppress(OSError):
-                link.shutdown(socket.SHUT_RDWR)
+
+        def apply() -> None:
+            with self._lock:
+                self.lost += len(self._queue) + (self._current is not None)
+                self._queue.clear()
+                self._current, self._remaining, self._due = None, 0, None
+            self._drop()
+
+        self._call(apply)
 
     def _set_flag(self, name: str, on: bool) -> None:
         with self._lock:
             self._flags[name] = on
             self._print_due()
-            self._lock.notify_all()
+        self._wake()  # printing at a rate resumes in the server thread
 
     # --- what was printed ----------------------------------------------------------------------
 
@@ -193,15 +141,6 @@ class ZplSimulator:
                 partial_format=self._interpreter.partial, labels_remaining=self._remaining,
             )  # fmt: skip
 
-    def wait_until(self, predicate: Callable[[ZplSimulator], bool], timeout: float = 5) -> bool:
-        """Wait until `predicate(self)` holds; False after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.002)
-        return True
-
     def render(self, index: int, *, scale: int = 1) -> NDArray[np.uint8]:
         """The printed label `index` as 8-bit grey pixels at the printer's resolution (times
         `scale`): the DataMatrix at its ``^FO`` position with its module size. Text is not
@@ -227,7 +166,7 @@ class ZplSimulator:
     def _halted(self) -> bool:
         return any(self._flags.values())
 
-    def _accept(self, labels: list[Label]) -> None:
+    def _take(self, labels: list[Label]) -> None:
         """Labels received, in order (lock held): printed at once when nothing waits."""
         if self.rate is None and not self._queue and self._current is None and not self._halted():
             count = sum(label.quantity for label in labels)
@@ -260,82 +199,53 @@ class ZplSimulator:
         if self._remaining <= 0:
             self._current, self._remaining = None, 0
 
-    def _print_loop(self) -> None:
-        assert self.rate is not None  # noqa: S101 - started only with a rate
+    # --- the TCP server's hooks ------------------------------------------------------------------
+
+    def _tick(self) -> float | None:
+        """With a rate: print what is due; seconds until the next label is done."""
+        if self.rate is None:
+            return None
         period = 1.0 / self.rate
-        due: float | None = None
         with self._lock:
-            while not self._stopping.is_set():
-                if self._halted() or (self._current is None and not self._queue):
-                    due = None
-                    self._lock.wait(_TICK)
-                    continue
+            while not self._halted() and (self._current is not None or self._queue):
                 if self._current is None:
                     self._current = self._queue.popleft()
                     self._remaining = self._current.quantity
                 now = time.monotonic()
-                due = now + period if due is None else due
-                if now < due:
-                    self._lock.wait(due - now)
-                    continue
+                self._due = now + period if self._due is None else self._due
+                if now < self._due:
+                    return self._due - now
                 self._print_one()
-                due += period
+                self._due += period
+            self._due = None
+            return None
 
-    def _serve(self) -> None:
-        server = self._server
-        assert server is not None  # noqa: S101 - started before the thread
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([server], [], [], _TICK)
-            if not ready:
-                continue
-            link, _ = server.accept()
-            link.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                self._link = link
-                self._interpreter = Interpreter(fields=self.keep)
-                self.connections += 1
-            try:
-                self._receive(link)
-            finally:
-                with self._lock:
-                    self._link = None
-                link.close()
+    def _opened(self, link: Link) -> None:
+        with self._lock:
+            self._interpreter = Interpreter(fields=self.keep)
 
-    def _receive(self, link: socket.socket) -> None:
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([link], [], [], _TICK)
-            if not ready:
-                continue
+    def _received(self, link: Link, data: bytes) -> None:
+        answers = []
+        with self._lock:
             try:
-                data = link.recv(_RECEIVE)
-            except OSError:
+                events = self._interpreter.feed(data)
+            except ProtocolError as error:
+                self.errors.append(str(error))
+                self._drop()
                 return
-            if not data:
-                return
-            answers = []
-            with self._lock:
-                try:
-                    events = self._interpreter.feed(data)
-                except ProtocolError as error:
-                    self.errors.append(str(error))
-                    return
-                labels: list[Label] = []
-                for event in events:
-                    if isinstance(event, Label):
-                        labels.append(event)
-                        continue
-                    self._accept(labels)
-                    labels = []
-                    answer = self._control(event)
-                    if answer:
-                        answers.append(answer)
-                self._accept(labels)
-                self._lock.notify_all()
-            if answers:
-                try:
-                    link.sendall(b"".join(answers))
-                except OSError:
-                    return
+            labels: list[Label] = []
+            for event in events:
+                if isinstance(event, Label):
+                    labels.append(event)
+                    continue
+                self._take(labels)
+                labels = []
+                answer = self._control(event)
+                if answer:
+                    answers.append(answer)
+            self._take(labels)
+        if answers:
+            link.send(b"".join(answers))
 
     def _control(self, event: Control) -> bytes:
         """Act on a ~ command (lock held); the bytes to answer."""
