@@ -10,17 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jejak.engine.errors import InvalidFormat, InvalidQuantity, ProtocolError, ValidationError
+from jejak.engine.errors import InvalidFormat, ProtocolError, ValidationError
 from jejak.engine.gs1 import AI, GS, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
 from jejak.printers.device import DeviceState
+from jejak.printers.label import LabelSpec, LabelSymbology, module_dots, template
 from jejak.printers.zpl import (
     DataMatrixData,
     HostStatus,
     LabelWriter,
     decode_host_status,
     escape_datamatrix,
-    module_dots,
     parse_host_status,
     recall_label,
     stored_format,
@@ -75,67 +75,52 @@ def printed_raw(label: Label) -> bytes:
     return content.data
 
 
-# --- Module size -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("dpi", "modules", "dots"),
-    [(152, 18, 2), (203, 16, 3), (300, 16, 5), (600, 16, 9), (203, 22, 3), (300, 24, 3),
-     (600, 22, 7), (1200, 16, 18)],
-)  # fmt: skip
-def test_module_size_keeps_the_x_dimension_and_the_6_mm_minimum(
-    dpi: int, modules: int, dots: int
-) -> None:
-    assert module_dots(dpi, modules=modules) == dots
-    x_mm = dots * 25.4 / dpi
-    assert 0.254 - 1e-9 <= x_mm <= 0.495
-    assert modules * x_mm >= 6 - 1e-9
-    assert dots == 1 or (dots - 1) * 25.4 / dpi < 0.254 or modules * (dots - 1) * 25.4 / dpi < 6
-
-
-@pytest.mark.parametrize(
-    ("dpi", "modules", "message"),
-    [
-        (50, 16, ("Invalid printer resolution 50: expected 100 to 1200 dots per inch. Hint: "
-                  "Zebra printers have 203, 300 or 600 dpi.")),
-        (True, 16, ("Invalid printer resolution True: expected 100 to 1200 dots per inch. Hint: "
-                   "Zebra printers have 203, 300 or 600 dpi.")),
-        (100, 16, ("Invalid printer resolution 100 for a 16-module symbol: expected a module of "
-                  "0.254-0.495 mm making the symbol at least 6.0 mm. Hint: use a 203, 300 or "
-                  "600 dpi printer.")),
-    ],
-)  # fmt: skip
-def test_module_size_errors(dpi: int, modules: int, message: str) -> None:
-    with pytest.raises(InvalidQuantity) as caught:
-        module_dots(dpi, modules=modules)
-    assert str(caught.value) == message
-
-
 # --- Stored format and labels ------------------------------------------------------------------
 
 
+def stored(dpi: int = 203, *, escape: str = "_") -> str:
+    """The stored format of the DataMatrix label template at `dpi`."""
+    return stored_format(template(LabelSpec(dpi=dpi)), escape=escape)
+
+
 def test_stored_format_exact_at_203_dpi() -> None:
-    assert stored_format(dpi=203) == (
-        "^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO8,8^BXN,3,200,,,,_^FN1^FS"
-        "^FO120,8^A0N,20,20^FDBPOM RI^FS^FO120,34^A0N,20,20^FN2^FS^FO120,60^A0N,20,20^FN3^FS"
-        "^FO120,86^A0N,20,20^FN4^FS^FO120,112^A0N,20,20^FN5^FS^XZ"
+    assert stored(203) == (
+        "^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO11,11^BXN,3,200,,,,_^FN1^FS"
+        "^FT122,22^A0N,17,17^FN2^FS^FT122,44^A0N,17,17^FN3^FS^FT122,66^A0N,17,17^FN4^FS"
+        "^FT122,88^A0N,17,17^FN5^FS^XZ"
     )
 
 
 @pytest.mark.parametrize("dpi", [203, 300, 600])
-@pytest.mark.parametrize("caption", [True, False])
-def test_stored_format_is_what_the_interpreter_stores(dpi: int, caption: bool) -> None:
-    interpreter, events = interpret(stored_format(dpi=dpi, caption=caption).encode())
+def test_stored_format_is_what_the_interpreter_stores(dpi: int) -> None:
+    interpreter, events = interpret(stored(dpi).encode())
     assert events == []
-    stored = interpreter.formats["R:JEJAK.ZPL"]
-    symbol, *texts = stored.fields
+    stored_ = interpreter.formats["R:JEJAK.ZPL"]
+    assert stored_.source == stored(dpi).encode()
+    symbol, *texts = stored_.fields
     assert (symbol.number, symbol.command) == (1, "BX")
     assert symbol.params == f"N,{module_dots(dpi)},200,,,,_"
     assert [(f.number, f.command, f.data) for f in texts] == [
-        *([(None, "A", "BPOM RI")] if caption else []),
         (2, "A", ""), (3, "A", ""), (4, "A", ""), (5, "A", ""),
     ]  # fmt: skip
     assert len({f.y for f in texts}) == len(texts)  # one line each
+    assert min(f.x for f in texts) > symbol.x + 32 * module_dots(dpi)  # beside the symbol
+
+
+def test_stored_format_of_two_codes_holds_the_caption_and_no_qr() -> None:
+    spec = LabelSpec(dpi=300, two_codes=True)
+    two = template(spec, bpom_code=True)
+    interpreter, _ = interpret(stored_format(two).encode())
+    symbol, *texts, caption = interpreter.formats["R:JEJAK.ZPL"].fields
+    assert (symbol.number, symbol.command, symbol.x, symbol.y) == (1, "BX", two.slots[0].x,
+                                                                  two.slots[0].y)  # fmt: skip
+    assert [f.number for f in texts] == [2, 3, 4, 5]
+    assert (caption.number, caption.data) == (None, "BPOM RI")
+    bpom = two.slots[1]
+    assert caption.x == bpom.x - bpom.quiet  # a ^FB as wide as the QR and its quiet zone
+    alone = template(LabelSpec(symbology=LabelSymbology.QR, two_codes=True))
+    interpreter, _ = interpret(stored_format(alone).encode())
+    assert [f.command for f in interpreter.formats["R:JEJAK.ZPL"].fields] == ["A"] * 5
 
 
 @pytest.mark.parametrize(
@@ -214,7 +199,7 @@ def test_escape_character_must_be_usable() -> None:
     )
     for bad in ("", "__", "A", "1", ",", "~"):
         with pytest.raises(InvalidFormat):
-            stored_format(dpi=203, escape=bad)
+            stored(203, escape=bad)
 
 
 # --- ^BX escape rules --------------------------------------------------------------------------
@@ -298,7 +283,7 @@ def codes(draw: st.DrawFn) -> ElementString:
 @settings(max_examples=200, deadline=None)
 @given(code=codes())
 def test_label_round_trip_through_the_interpreter(code: ElementString) -> None:
-    zpl = stored_format(dpi=300) + recall_label(code.raw)
+    zpl = stored(300) + recall_label(code.raw)
     _, events = interpret(zpl.encode())
     (label,) = events
     assert isinstance(label, Label)
@@ -472,7 +457,7 @@ def test_stored_format_recall_fills_fields_and_keeps_defaults() -> None:
 @given(cuts=st.lists(st.integers(0, 10_000), max_size=12))
 def test_interpreter_is_indifferent_to_chunk_boundaries(cuts: list[int]) -> None:
     stream = (
-        b"~CC^" + stored_format(dpi=203).encode() + b"\r\n"
+        b"~CC^" + stored(203).encode() + b"\r\n"
         + recall_label(GTIN_RAW).encode() + b"~HS" + recall_label(NIE_RAW).encode()
         + DESIGNER_SETUP + b"~JA\r\n" + recall_label(ID_RAW).encode() + b"~HS"
     )  # fmt: skip
@@ -497,7 +482,7 @@ def test_interpreter_is_indifferent_to_chunk_boundaries(cuts: list[int]) -> None
 
 def test_interpreter_counting_mode_shares_one_empty_label() -> None:
     interpreter = Interpreter(fields=False)
-    events = interpreter.feed((stored_format(dpi=203) + recall_label(GTIN_RAW) * 3).encode())
+    events = interpreter.feed((stored(203) + recall_label(GTIN_RAW) * 3).encode())
     assert len(events) == 3
     assert all(isinstance(e, Label) and e.filled == [] for e in events)
     assert events[1] is events[2]

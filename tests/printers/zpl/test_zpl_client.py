@@ -28,8 +28,9 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
+from jejak.printers.label import module_dots
 from jejak.printers.sim.zpl import ZplSimulator
-from jejak.printers.zpl import HostStatus, module_dots
+from jejak.printers.zpl import HostStatus
 from jejak.printers.zpl.client import ZplPrinter
 
 TIMEOUT = 0.4  # the client's ~HS timeout in these tests, seconds

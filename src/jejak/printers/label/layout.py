@@ -51,9 +51,8 @@ from jejak.printers.label.size_rule import (
     module_size,
 )
 from jejak.printers.symbols import Symbol, SymbolKind, encode, encode_raw, verify
-from jejak.printers.zpl.format import hri_date
 
-__all__ = ["font", "hri_lines", "layout"]
+__all__ = ["font", "hri_date", "hri_lines", "layout", "module_note"]
 
 _MARGIN_MM, _GAP_MM, _PITCH_EM = 1.0, 1.5, 1.3
 _TITLES = {AI.SSCC: "SSCC", AI.GTIN: "GTIN", AI.NIE: "NIE", AI.BATCH: "BATCH",
@@ -71,6 +70,26 @@ def font(size: int) -> ImageFont.FreeTypeFont:
             "scalable font. Hint: install a Pillow wheel built with FreeType."
         )
     return face
+
+
+def hri_date(yymmdd: str) -> str:
+    """A GS1 date as the human-readable lines print it: ``YYYY-MM-DD``, ``YYYY-MM`` for day 00.
+
+    >>> hri_date("261231"), hri_date("261200")
+    ('2026-12-31', '2026-12')
+    """
+    day = yymmdd[4:6]
+    return f"20{yymmdd[:2]}-{yymmdd[2:4]}" + ("" if day == "00" else f"-{day}")
+
+
+def module_note(size: ModuleSize, symbol: str) -> str:
+    """The note on a label whose module is above 0.495 mm, as the `symbol` needs it."""
+    return (
+        f"Module {size.x_mm:.3f} mm ({size.dots} dots at {size.dpi} dpi) is above the GS1 "
+        f"healthcare range {X_MIN_MM}-{X_MAX_MM} mm: the {symbol} symbol needs it to reach "
+        f"{MIN_SYMBOL_MM} mm (Art. 22). Hint: a printer with a finer resolution keeps the "
+        "module in range."
+    )
 
 
 def _line_ais(code: LabelCode) -> tuple[AI | None, ...]:
@@ -143,12 +162,7 @@ def _sized_symbols(
         symbol = _symbol(label_code, kind if label_code.is_gs1 else SymbolKind.QR)
         size = module_size(spec.dpi, min(symbol.rows, symbol.columns))
         if not size.in_range:
-            notes.append(
-                f"Module {size.x_mm:.3f} mm ({size.dots} dots at {spec.dpi} dpi) is above the "
-                f"GS1 healthcare range {X_MIN_MM}-{X_MAX_MM} mm: the {symbol.rows}x"
-                f"{symbol.columns} symbol needs it to reach {MIN_SYMBOL_MM} mm (Art. 22). Hint: "
-                "a printer with a finer resolution keeps the module in range."
-            )
+            notes.append(module_note(size, f"{symbol.rows}x{symbol.columns}"))
         sized.append((symbol, size, bpom))
     return sized
 

@@ -21,6 +21,7 @@ __all__ = [
     "ModuleSize",
     "check_dpi",
     "min_dots",
+    "module_dots",
     "module_size",
     "smallest_module_dots",
     "x_in_range",
@@ -100,3 +101,26 @@ def module_size(dpi: int, modules: int) -> ModuleSize:
             "Hint: pass the symbol's smaller side, e.g. symbol.rows."
         )
     return ModuleSize(dpi, modules, smallest_module_dots(dpi, modules))
+
+
+def module_dots(dpi: int, *, modules: int = 16) -> int:
+    """The module size in dots that keeps X within 0.254-0.495 mm and makes `modules` modules
+    at least 6 mm, or `InvalidQuantity` where no whole number of dots does both.
+
+    >>> module_dots(203), module_dots(300), module_dots(600)
+    (3, 5, 9)
+    """
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 100 <= dpi <= 1200:
+        raise InvalidQuantity(
+            f"Invalid printer resolution {describe(dpi)}: expected 100 to 1200 dots per inch. "
+            "Hint: Zebra printers have 203, 300 or 600 dpi."
+        )
+    if modules >= 1:
+        dots = smallest_module_dots(dpi, modules)
+        if x_in_range(dpi, dots):
+            return dots
+    raise InvalidQuantity(
+        f"Invalid printer resolution {dpi!r} for a {modules}-module symbol: expected a module of "
+        f"{X_MIN_MM}-{X_MAX_MM} mm making the symbol at least {MIN_SYMBOL_MM} mm. "
+        "Hint: use a 203, 300 or 600 dpi printer."
+    )

@@ -11,13 +11,15 @@ Printed labels are kept in order (`keep=False` keeps counts only: for long runs 
 and `render` draws one so a camera can read real pixels.
 
 >>> import socket
+>>> from jejak.printers.label import LabelSpec, template
 >>> from jejak.printers.zpl import recall_label, stored_format
+>>> stored = stored_format(template(LabelSpec(dpi=203))).encode()
 >>> with ZplSimulator() as sim, socket.create_connection(("127.0.0.1", sim.port)) as link:
-...     link.sendall(stored_format(dpi=203).encode() + recall_label("0109506000134352").encode())
+...     link.sendall(stored + recall_label("0109506000134352").encode())
 ...     sim.wait_until(lambda s: s.printed_count == 1)
-...     sim.codes()
+...     sim.codes(), sim.formats["R:JEJAK.ZPL"].source == stored
 True
-[b'0109506000134352']
+([b'0109506000134352'], True)
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
 from jejak.printers.sim._server import Link, TcpServer
 from jejak.printers.zpl.format import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus
-from jejak.printers.zpl.interpreter import Control, Interpreter, Label
+from jejak.printers.zpl.interpreter import Control, Format, Interpreter, Label
 
 __all__ = ["ZplSimulator"]
 
@@ -126,6 +128,12 @@ class ZplSimulator(TcpServer[Link]):
         """Labels received and not yet printed (waiting or printing)."""
         with self._lock:
             return len(self._queue) + (self._current is not None)
+
+    @property
+    def formats(self) -> dict[str, Format]:
+        """The formats stored on this connection, by name, each with the ZPL it came in."""
+        with self._lock:
+            return dict(self._interpreter.formats)
 
     def codes(self) -> list[bytes]:
         """The DataMatrix data of each printed label, decoded back to raw bytes (GS-separated)."""

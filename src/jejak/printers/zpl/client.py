@@ -1,7 +1,9 @@
 """The device client for Zebra printers: ZPL over raw TCP (port 9100), a `PrintDevice`.
 
 `connect` cancels whatever the printer still holds (``~JA``), sends the stored label format once
-(``^DF``) and asks for the host status (``~HS``); no answer within `timeout` is a `DeviceFault`.
+(``^DF``: the `jejak.printers.label` template for the printer's resolution, the very bytes
+``jejak label render --format zpl`` writes) and asks for the host status (``~HS``); no answer
+within `timeout` is a `DeviceFault`.
 `send` writes the ``^XF`` recalls of many jobs in one TCP write. `poll` keeps one ``~HS`` in
 flight while jobs are unconfirmed and turns the answers into events:
 
@@ -15,7 +17,7 @@ flight while jobs are unconfirmed and turns the answers into events:
 - a closed connection is `Status(DISCONNECTED)` likewise. `connect` again starts afresh.
 
 >>> from jejak.printers.device import Job, PrintDevice
->>> from jejak.printers.sim.zpl import ZplSimulator
+>>> from jejak.printers.sim import ZplSimulator
 >>> with ZplSimulator() as sim, ZplPrinter("127.0.0.1", sim.port, dpi=203) as printer:
 ...     printer.send([Job(1, b"0109506000134352"), Job(2, b"0109506000134352")])
 ...     events = []
@@ -45,6 +47,9 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
+from jejak.printers.label.model import LabelSpec
+from jejak.printers.label.size_rule import module_dots
+from jejak.printers.label.template import template
 from jejak.printers.zpl.format import ESCAPE, FORMAT_NAME, LabelWriter, stored_format
 from jejak.printers.zpl.host_status import (
     CANCEL_ALL,
@@ -64,8 +69,7 @@ class ZplPrinter:
     def __init__(
         self, host: str, port: int = 9100, *, dpi: int = 203, timeout: float = 2.0,
         capacity: int = 250, status_interval: float = 0.01, idle_interval: float = 1.0,
-        module: int | None = None, caption: bool = True, format_name: str = FORMAT_NAME,
-        escape: str = ESCAPE,
+        module: int | None = None, format_name: str = FORMAT_NAME, escape: str = ESCAPE,
     ) -> None:  # fmt: skip
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 999:
             raise InvalidQuantity(
@@ -79,11 +83,14 @@ class ZplPrinter:
         self.host, self.port, self.timeout = host, port, float(timeout)
         self.status_interval, self.idle_interval = status_interval, idle_interval
         self._capacity = capacity
-        self._format = (
-            CANCEL_ALL
-            + stored_format(dpi=dpi, module=module, caption=caption, name=format_name,
-                            escape=escape).encode("ascii")
-        )  # fmt: skip
+        # The label layout's template for this printer: what `jejak label render --format zpl`
+        # writes for the same resolution, byte for byte.
+        self.template = template(
+            LabelSpec(dpi=dpi), module=module_dots(dpi) if module is None else module
+        )
+        self._format = CANCEL_ALL + stored_format(
+            self.template, name=format_name, escape=escape
+        ).encode("ascii")
         self._writer = LabelWriter(name=format_name, escape=escape)
         self._sock: socket.socket | None = None
         self._received = b""

@@ -21,28 +21,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import IntEnum
 
 from jejak.engine._text import describe
-from jejak.engine.errors import InvalidFormat, InvalidQuantity, ProtocolError
+from jejak.engine.errors import InvalidFormat, ProtocolError
 from jejak.engine.gs1 import GS, ElementString
-from jejak.printers.size_rule import (
-    MIN_SYMBOL_MM,
-    X_MAX_MM,
-    X_MIN_MM,
-    smallest_module_dots,
-    x_in_range,
-)
+from jejak.printers.label.layout import hri_date
+from jejak.printers.label.model import LabelSymbology
+from jejak.printers.label.template import FieldNumber, Template
 
 __all__ = [
     "ESCAPE",
     "FORMAT_NAME",
     "DataMatrixData",
-    "FieldNumber",
     "LabelWriter",
     "escape_datamatrix",
-    "hri_date",
-    "module_dots",
     "recall_label",
     "stored_format",
     "unescape_datamatrix",
@@ -50,7 +42,6 @@ __all__ = [
 
 FORMAT_NAME = "R:JEJAK.ZPL"
 ESCAPE = "_"  # the ^BX escape character: _1 is FNC1, __ is an underscore
-X_DIM_MM = (X_MIN_MM, X_MAX_MM)  # the DataMatrix module size Jejak allows
 _ESCAPES_ALLOWED = "!\"#$%&'()*+-./:;<=>?@[\\]_`{|}"  # printable, not ^ ~ , or alphanumeric
 # What may go into a ^FD field: printable ASCII without ^ and ~, and GS between GS1 fields.
 _UNSAFE = re.compile(r"[^\x1d\x20-\x5d\x5f-\x7d]")
@@ -63,38 +54,6 @@ _CANONICAL = re.compile(
 )
 
 
-class FieldNumber(IntEnum):
-    """The ``^FN`` fields of Jejak's stored format."""
-
-    SYMBOL = 1
-    KEY = 2  # NIE, GTIN or SSCC
-    BATCH = 3
-    EXPIRY = 4  # or the NIE validity of an identification code
-    SERIAL = 5
-
-
-def module_dots(dpi: int, *, modules: int = 16) -> int:
-    """The DataMatrix module size in dots: X within 0.254-0.495 mm, `modules` wide ≥ 6 mm.
-
-    >>> module_dots(203), module_dots(300), module_dots(600)
-    (3, 5, 9)
-    """
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 100 <= dpi <= 1200:
-        raise InvalidQuantity(
-            f"Invalid printer resolution {describe(dpi)}: expected 100 to 1200 dots per inch. "
-            "Hint: Zebra printers have 203, 300 or 600 dpi."
-        )
-    if modules >= 1:
-        dots = smallest_module_dots(dpi, modules)
-        if x_in_range(dpi, dots):
-            return dots
-    raise InvalidQuantity(
-        f"Invalid printer resolution {dpi!r} for a {modules}-module symbol: expected a module of "
-        f"{X_DIM_MM[0]}-{X_DIM_MM[1]} mm making the symbol at least {MIN_SYMBOL_MM} mm. "
-        "Hint: use a 203, 300 or 600 dpi printer."
-    )
-
-
 def _check_escape(escape: str) -> None:
     if not (isinstance(escape, str) and len(escape) == 1 and escape in _ESCAPES_ALLOWED):
         raise InvalidFormat(
@@ -103,31 +62,32 @@ def _check_escape(escape: str) -> None:
         )
 
 
-def stored_format(
-    *, dpi: int, module: int | None = None, caption: bool = True, name: str = FORMAT_NAME,
-    escape: str = ESCAPE,
-) -> str:  # fmt: skip
-    """The label format sent once per connection: a DataMatrix and four text lines.
+def stored_format(template: Template, *, name: str = FORMAT_NAME, escape: str = ESCAPE) -> str:
+    """The stored format (``^DF``) of a label template: the GS1 DataMatrix as ``^BX`` (the slot's
+    module size, escape `escape`, the symbol size left to the data) filled from ``^FN1``, a
+    ``^FN2``-``^FN5`` row per text field, and the caption fixed under the BPOM-issued symbol.
+    QR symbols are not in the format: each recall draws its verified matrix as a graphic.
 
-    >>> stored_format(dpi=203, caption=False)  # doctest: +ELLIPSIS
-    '^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO8,8^BXN,3,200,,,,_^FN1^FS^FO120,8^A0N,20,20^FN2^FS...^XZ'
+    >>> from jejak.printers.label import LabelSpec, template
+    >>> stored_format(template(LabelSpec(dpi=203)))  # doctest: +ELLIPSIS
+    '^XA^DFR:JEJAK.ZPL^FS^LH0,0^FO11,11^BXN,3,200,,,,_^FN1^FS^FT122,22^A0N,17,17^FN2^FS...^XZ'
     """
     _check_escape(escape)
-    if module is None:
-        module = module_dots(dpi)
-    elif isinstance(module, bool) or not isinstance(module, int) or module < 1:
-        raise InvalidQuantity(
-            f"Invalid module size {describe(module)}: expected a positive number of dots. "
-            "Hint: leave it out to compute it from the resolution."
-        )
-    per_mm = dpi / 25.4
-    margin, text_x = round(per_mm), round(per_mm) + 32 * module + round(2 * per_mm)
-    height, step = round(2.5 * per_mm), round(3.2 * per_mm)
-    parts = [f"^XA^DF{name}^FS^LH0,0^FO{margin},{margin}^BXN,{module},200,,,,{escape}^FN1^FS"]
-    lines = ["^FDBPOM RI"] if caption else []
-    lines += [f"^FN{number}" for number in FieldNumber if number is not FieldNumber.SYMBOL]
-    for row, content in enumerate(lines):
-        parts.append(f"^FO{text_x},{margin + row * step}^A0N,{height},{height}{content}^FS")
+    parts = [f"^XA^DF{name}^FS^LH0,0"]
+    for slot in template.slots:
+        if slot.symbology is LabelSymbology.DATAMATRIX:
+            parts.append(
+                f"^FO{slot.x},{slot.y}^BXN,{slot.dots},200,,,,{escape}^FN{FieldNumber.SYMBOL}^FS"
+            )
+    for field in template.fields:
+        font = f"^A0N,{field.size},{field.size}"
+        parts.append(f"^FT{field.x},{field.baseline}{font}^FN{field.number}^FS")
+    caption, owner = template.caption, template.captioned
+    if caption is not None and owner is not None:
+        left, span = owner.x - owner.quiet, owner.side + 2 * owner.quiet
+        top = caption.baseline - round(0.75 * caption.size)
+        font = f"^A0N,{caption.size},{caption.size}"
+        parts.append(f"^FO{left},{top}{font}^FB{span},1,0,C,0^FD{caption.text}^FS")
     return "".join(parts) + "^XZ"
 
 
@@ -189,12 +149,6 @@ def unescape_datamatrix(text: str, *, escape: str = ESCAPE) -> DataMatrixData:
         f"expected {escape}{escape}, {escape}1 (FNC1), {escape}dNNN (NNN ≤ 255) or {escape}@ to "
         f"{escape}^. Hint: FNC2, FNC3, PAD and code pages are outside Jejak's ZPL subset."
     )
-
-
-def hri_date(yymmdd: str) -> str:
-    """A GS1 date as the human-readable lines print it: ``YYYY-MM-DD``, ``YYYY-MM`` for day 00."""
-    day = yymmdd[4:6]
-    return f"20{yymmdd[:2]}-{yymmdd[2:4]}" + ("" if day == "00" else f"-{day}")
 
 
 class LabelWriter:

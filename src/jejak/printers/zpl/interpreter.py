@@ -84,10 +84,12 @@ class FieldDef:
 
 @dataclass(frozen=True, slots=True)
 class Format:
-    """A label format: stored (``^DF``, with a name) or inline (name "")."""
+    """A label format: stored (``^DF``, with a name) or inline (name ""); a stored one keeps
+    its `source`, the ZPL from ``^XA`` to ``^XZ`` exactly as the printer received it."""
 
     name: str
     fields: tuple[FieldDef, ...]
+    source: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +303,8 @@ class Interpreter:
             elif key == "PQ":
                 quantity = _number(command)
         if name:
-            self.formats[name] = Format(name, tuple(fields))
+            source = f"^XA{text}^XZ".encode("latin-1")
+            self.formats[name] = Format(name, tuple(fields), source)
             self._recalled.clear()
             self._blank.clear()
         elif recalled is not None:
