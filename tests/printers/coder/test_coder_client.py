@@ -23,6 +23,7 @@ from jejak.printers.device import (
     Status,
 )
 from jejak.printers.sim.coder import CoderSimulator
+from jejak.testing import StartCoder
 
 GS = b"\x1d"
 CAPACITY = 200
@@ -37,12 +38,8 @@ def jobs(first: int, count: int) -> list[Job]:
 
 
 @pytest.fixture
-def sim() -> Iterator[CoderSimulator]:
-    simulator = CoderSimulator(capacity=CAPACITY)
-    try:
-        yield simulator.start()
-    finally:
-        simulator.stop()
+def sim(coder_simulator: StartCoder) -> CoderSimulator:
+    return coder_simulator(capacity=CAPACITY)
 
 
 @pytest.fixture
@@ -109,15 +106,13 @@ def test_payload_bytes_arrive_exactly(sim: CoderSimulator, client: CoderClient) 
     assert sim.printed == odd
 
 
-def test_several_fields_per_record() -> None:
+def test_several_fields_per_record(coder_simulator: StartCoder) -> None:
     def render(data: bytes) -> tuple[bytes, bytes]:
         return data, b"(21)" + data.rpartition(GS)[2][2:]
 
-    with (
-        CoderSimulator(capacity=10, jobs={"DM_HRI"}) as sim,
-        CoderClient("127.0.0.1", sim.port, timeout=2, job="DM_HRI", fields=("GS1", "HRI"),
-                    render=render) as coder,
-    ):  # fmt: skip
+    sim = coder_simulator(capacity=10, jobs={"DM_HRI"})
+    with CoderClient("127.0.0.1", sim.port, timeout=2, job="DM_HRI", fields=("GS1", "HRI"),
+                     render=render) as coder:  # fmt: skip
         coder.send(jobs(1, 2))
         collect(coder, settled(2))
         assert sim.printed_records == [
@@ -197,11 +192,9 @@ def test_clear_at_end_of_batch_fails_what_was_not_printed(
     assert (sim.printed, sim.cleared) == ([payload(4)], 4)
 
 
-def test_dropped_connection_loses_the_buffer_and_reconnects() -> None:
-    with (
-        CoderSimulator(capacity=400, rate=2000) as sim,
-        CoderClient("127.0.0.1", sim.port, timeout=2) as coder,
-    ):
+def test_dropped_connection_loses_the_buffer_and_reconnects(coder_simulator: StartCoder) -> None:
+    sim = coder_simulator(capacity=400, rate=2000)
+    with CoderClient("127.0.0.1", sim.port, timeout=2) as coder:
         coder.send(jobs(0, 400))
         assert sim.wait_until(lambda s: s.printed_count >= 50)
         sim.drop_connection()
@@ -258,11 +251,9 @@ def test_record_numbers_wrap(sim: CoderSimulator, client: CoderClient) -> None:
     assert client.last_printed() == 3
 
 
-def test_rate_limits_printing() -> None:
-    with (
-        CoderSimulator(capacity=50, rate=400) as sim,
-        CoderClient("127.0.0.1", sim.port, timeout=2) as coder,
-    ):
+def test_rate_limits_printing(coder_simulator: StartCoder) -> None:
+    sim = coder_simulator(capacity=50, rate=400)
+    with CoderClient("127.0.0.1", sim.port, timeout=2) as coder:
         start = time.monotonic()
         coder.send(jobs(0, 40))
         collect(coder, settled(40))
@@ -278,18 +269,18 @@ def test_more_than_free_is_refused(client: CoderClient) -> None:
     )
 
 
-def test_capacity_cap_and_unknown_job() -> None:
-    with CoderSimulator(capacity=100, jobs={"A"}) as sim:
-        with CoderClient("127.0.0.1", sim.port, timeout=2, job="A", capacity=30) as coder:
-            assert (coder.capacity, coder.free()) == (30, 30)
-        coder = CoderClient("127.0.0.1", sim.port, timeout=2, job="B")
-        with pytest.raises(DeviceFault) as caught:
-            coder.connect()
-        assert str(caught.value).startswith(
-            f"Cannot set up coder '127.0.0.1:{sim.port}': Coder '127.0.0.1:{sim.port}' refused "
-            "b'SEL B\\r': ERR 6 unknown job (UNKNOWN_JOB). Hint: check the job name"
-        )
-        assert not coder.connected
+def test_capacity_cap_and_unknown_job(coder_simulator: StartCoder) -> None:
+    sim = coder_simulator(capacity=100, jobs={"A"})
+    with CoderClient("127.0.0.1", sim.port, timeout=2, job="A", capacity=30) as coder:
+        assert (coder.capacity, coder.free()) == (30, 30)
+    coder = CoderClient("127.0.0.1", sim.port, timeout=2, job="B")
+    with pytest.raises(DeviceFault) as caught:
+        coder.connect()
+    assert str(caught.value).startswith(
+        f"Cannot set up coder '127.0.0.1:{sim.port}': Coder '127.0.0.1:{sim.port}' refused "
+        "b'SEL B\\r': ERR 6 unknown job (UNKNOWN_JOB). Hint: check the job name"
+    )
+    assert not coder.connected
 
 
 def test_unconnected_client() -> None:
@@ -361,55 +352,6 @@ def test_constructor_checks(
     with pytest.raises(error) as caught:
         CoderClient("127.0.0.1", 9, **kwargs)  # type: ignore[arg-type]
     assert str(caught.value).startswith(message)
-
-
-# The simulator's own answers, over a raw socket ------------------------------------------------
-
-
-def converse(port: int, data: bytes, lines: int) -> list[bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as link:
-        link.sendall(data)
-        reply = b""
-        while reply.count(b"\r") < lines:
-            chunk = link.recv(4096)
-            assert chunk, reply
-            reply += chunk
-    return reply.split(b"\r")[:-1]
-
-
-@pytest.mark.parametrize(
-    ("data", "replies"),
-    [
-        (b"PSH 1|A\r", [b"ERR 5 no job selected"]),
-        (b"SEL J\rPSH 1|A\r", [b"ACK", b"ERR 7 no record header defined"]),
-        (b"HDR GS1\r", [b"ERR 5 no job selected"]),
-        (b"SEL J\rHDR A|B\rPSH 1|x\r", [b"ACK", b"ACK", b"ERR 2 bad argument"]),
-        (b"FOO\rQFR\r", [b"ERR 1 unknown command", b"ACK 3"]),
-        (b"SEL a b\rQLP\r", [b"ERR 2 bad argument", b"ACK 0"]),
-        (b"QST\r", [b"ACK FAULT 20 out of ink"]),
-        (b"SEL J\rHDR G\rPSH 5|A\rPSH 5|B\rPSH 4|C\rPSH 6|D\r",
-         [b"ACK", b"ACK", b"ACK", b"ERR 4 record number not after the previous push",
-          b"ERR 4 record number not after the previous push", b"ACK"]),
-        (b"SEL J\rHDR G\rPSH 1|A\rPSH 2|B\rPSH 3|C\rPSH 4|D\rQFR\r",
-         [b"ACK", b"ACK", b"ACK", b"ACK", b"ACK", b"ERR 3 buffer full", b"ACK 0"]),
-        (b"SEL J\rHDR G\rPSH 1|A\rSEL K\rHDR H\rCLR\rSEL K\r",
-         [b"ACK", b"ACK", b"ACK", b"ERR 8 records still buffered",
-          b"ERR 8 records still buffered", b"ACK", b"ACK"]),
-    ],
-)  # fmt: skip
-def test_simulator_answers(data: bytes, replies: list[bytes]) -> None:
-    with CoderSimulator(capacity=3) as sim:
-        sim.run_out_of_ink()  # nothing prints, so the buffer fills
-        assert converse(sim.port, data, len(replies)) == replies
-
-
-def test_simulator_checks() -> None:
-    with pytest.raises(InvalidQuantity, match="Invalid coder capacity 0: expected a positive"):
-        CoderSimulator(capacity=0)
-    with pytest.raises(InvalidQuantity, match="Invalid print rate -1: expected prints per second"):
-        CoderSimulator(rate=-1)
-    with pytest.raises(RuntimeError, match="not started"):
-        _ = CoderSimulator().port
 
 
 def test_a_bad_render_sends_nothing(sim: CoderSimulator) -> None:

@@ -33,6 +33,7 @@ from jejak.printers.stream import PrintEngine, StreamReport
 from jejak.printers.stream.driver import PrinterDriver
 from jejak.printers.symbols import SymbolKind, read
 from jejak.printers.zpl.client import ZplPrinter
+from jejak.testing import StartCoder, StartZpl
 
 NIE = "DKL1234567890A1"
 GTIN = "08991234567891"
@@ -142,17 +143,20 @@ def check_invariants(store: Store, run: Run) -> dict[PrintOutcome, int]:
 
 
 @pytest.mark.parametrize("kind", ["coder", "zpl"])
-def test_thousands_of_jobs_without_faults(store: Store, kind: str) -> None:
-    simulator: Simulator = CoderSimulator(capacity=200) if kind == "coder" else ZplSimulator()
-    with simulator:
-        run = run_line(store, simulator, None)
+def test_thousands_of_jobs_without_faults(
+    store: Store, kind: str, coder_simulator: StartCoder, zpl_simulator: StartZpl
+) -> None:
+    simulator: Simulator = coder_simulator(capacity=200) if kind == "coder" else zpl_simulator()
+    run = run_line(store, simulator, None)
     assert len(run.printed) == CODES
     assert run.report.printed == CODES
     tally = check_invariants(store, run)
     assert tally[PrintOutcome.PRINTED] == CODES
 
 
-def test_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
+def test_faults_lose_nothing_and_print_nothing_twice(
+    store: Store, coder_simulator: StartCoder
+) -> None:
     def faults(sim: CoderSimulator) -> None:
         assert sim.wait_until(lambda s: s.printed_count >= 400, timeout=20)
         sim.drop_connection()  # the buffer is lost with the connection
@@ -166,8 +170,7 @@ def test_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
         sim.refuse_next(3)
         sim.drop_connection()
 
-    with CoderSimulator(capacity=200) as simulator:
-        run = run_line(store, simulator, faults)
+    run = run_line(store, coder_simulator(capacity=200), faults)
     tally = check_invariants(store, run)
     assert len(run.skipped) == 5
     assert tally[PrintOutcome.UNKNOWN] > 0  # the dropped connections took jobs with them
@@ -178,7 +181,9 @@ def test_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
     )
 
 
-def test_zpl_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
+def test_zpl_faults_lose_nothing_and_print_nothing_twice(
+    store: Store, zpl_simulator: StartZpl
+) -> None:
     def faults(sim: Simulator) -> None:
         assert isinstance(sim, ZplSimulator)
         assert sim.wait_until(lambda s: s.printed_count >= 400, timeout=20)
@@ -192,9 +197,9 @@ def test_zpl_faults_lose_nothing_and_print_nothing_twice(store: Store) -> None:
         threading.Event().wait(1.0)
         sim.set_silent(on=False)
 
-    with ZplSimulator(rate=20_000) as simulator:
-        run = run_line(store, simulator, faults)
-        label = simulator.render(len(simulator.printed) - 1)
+    simulator = zpl_simulator(rate=20_000)
+    run = run_line(store, simulator, faults)
+    label = simulator.render(len(simulator.printed) - 1)
     tally = check_invariants(store, run)
     assert tally[PrintOutcome.UNKNOWN] > 0
     # The last label the printer made decodes, from its pixels, to the code it was sent.

@@ -5,9 +5,7 @@ of labels, each fault, reconnects, and never a label confirmed before it printed
 from __future__ import annotations
 
 import contextlib
-import select
 import socket
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -29,9 +27,11 @@ from jejak.printers.device import (
     Status,
 )
 from jejak.printers.label import module_dots
+from jejak.printers.sim._server import Link, TcpServer
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.zpl import HostStatus
 from jejak.printers.zpl.client import ZplPrinter
+from jejak.testing import StartZpl
 
 TIMEOUT = 0.4  # the client's ~HS timeout in these tests, seconds
 READY = HostStatus().to_bytes()
@@ -43,12 +43,6 @@ def raw(i: int) -> bytes:
 
 def jobs(start: int, count: int) -> list[Job]:
     return [Job(i, raw(i)) for i in range(start, start + count)]
-
-
-@contextlib.contextmanager
-def simulator(**options: object) -> Iterator[ZplSimulator]:
-    with ZplSimulator(**options) as sim:  # type: ignore[arg-type]
-        yield sim
 
 
 @contextlib.contextmanager
@@ -98,47 +92,23 @@ def has(state: DeviceState) -> Callable[[list[DeviceEvent]], bool]:
     return lambda events: any(s.state is state for s in statuses(events))
 
 
-class FakePrinter:
-    """A scripted printer: answers the n-th ``~HS`` with `answers[n]` (None: stays silent;
-    the last answer repeats) and records what it received."""
+class FakePrinter(TcpServer[Link]):
+    """A scripted printer on the simulators' TCP server: answers the n-th ``~HS`` with
+    `answers[n]` (None: stays silent; the last answer repeats) and records what it received."""
 
     def __init__(self, answers: list[bytes | None]) -> None:
+        super().__init__(Link, name="fake-zebra")
         self.answers = answers
         self.received = b""
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.port = self._server.getsockname()[1]
+        self._answered = 0
 
-    def __enter__(self) -> FakePrinter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._server.close()
-
-    def _run(self) -> None:
-        ready, _, _ = select.select([self._server], [], [], 5)
-        if not ready:
-            return
-        link, _ = self._server.accept()
-        with link:
-            answered = 0
-            while not self._stop.is_set():
-                ready, _, _ = select.select([link], [], [], 0.02)
-                if not ready:
-                    continue
-                data = link.recv(65536)
-                if not data:
-                    return
-                self.received += data
-                while answered < self.received.count(b"~HS"):
-                    answer = self.answers[min(answered, len(self.answers) - 1)]
-                    answered += 1
-                    if answer is not None:
-                        link.sendall(answer)
+    def _received(self, link: Link, data: bytes) -> None:
+        self.received += data
+        while self._answered < self.received.count(b"~HS"):
+            answer = self.answers[min(self._answered, len(self.answers) - 1)]
+            self._answered += 1
+            if answer is not None:
+                link.send(answer)
 
 
 # --- The happy path ----------------------------------------------------------------------------
@@ -150,9 +120,10 @@ def test_it_is_a_print_device() -> None:
     assert (printer.kind, printer.capacity, printer.free()) == (DeviceKind.ZPL, 120, 0)
 
 
-def test_thousands_of_labels_print_once_in_order() -> None:
+def test_thousands_of_labels_print_once_in_order(zpl_simulator: StartZpl) -> None:
     work = jobs(0, 5000)
-    with simulator() as sim, client(sim.port) as printer:
+    sim = zpl_simulator()
+    with client(sim.port) as printer:
         events = pump(printer, work, all_printed(5000), sim=sim)
         assert sim.codes() == [job.data for job in work]
         assert sim.connections == 1
@@ -161,8 +132,9 @@ def test_thousands_of_labels_print_once_in_order() -> None:
     assert statuses(events) == []
 
 
-def test_confirmation_never_runs_ahead_of_a_slow_printer() -> None:
-    with simulator(rate=4000) as sim, client(sim.port, capacity=80) as printer:
+def test_confirmation_never_runs_ahead_of_a_slow_printer(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator(rate=4000)
+    with client(sim.port, capacity=80) as printer:
         seen_waiting = 0
         events: list[DeviceEvent] = []
         pending = deque(jobs(0, 600))
@@ -191,9 +163,12 @@ def test_confirmation_never_runs_ahead_of_a_slow_printer() -> None:
         ("set_paused", Status(DeviceState.PAUSED, "paused")),
     ],
 )
-def test_flags_stop_printing_and_come_back(fault: str, status: Status) -> None:
+def test_flags_stop_printing_and_come_back(
+    fault: str, status: Status, zpl_simulator: StartZpl
+) -> None:
     work = jobs(0, 300)
-    with simulator(rate=3000) as sim, client(sim.port, capacity=100) as printer:
+    sim = zpl_simulator(rate=3000)
+    with client(sim.port, capacity=100) as printer:
         events = pump(printer, work[:100], all_printed(20), sim=sim)
         getattr(sim, fault)(True)
         events += pump(printer, [], lambda e: status in e, sim=sim)
@@ -210,8 +185,9 @@ def test_flags_stop_printing_and_come_back(fault: str, status: Status) -> None:
     assert statuses(events) == [status, Status(DeviceState.READY, "")]
 
 
-def test_silent_printer_is_a_fault_then_a_lost_connection() -> None:
-    with simulator() as sim, client(sim.port) as printer:
+def test_silent_printer_is_a_fault_then_a_lost_connection(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator()
+    with client(sim.port) as printer:
         events = pump(printer, jobs(0, 100), all_printed(100), sim=sim)
         sim.set_silent()
         lost = pump(printer, jobs(100, 50), has(DeviceState.DISCONNECTED), sim=sim)
@@ -244,8 +220,9 @@ def test_silent_printer_is_a_fault_then_a_lost_connection() -> None:
     assert printed(events) == [*range(100), *range(200, 300)]
 
 
-def test_dropped_connection_loses_the_buffer_and_reconnects() -> None:
-    with simulator(rate=2000) as sim, client(sim.port, capacity=150) as printer:
+def test_dropped_connection_loses_the_buffer_and_reconnects(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator(rate=2000)
+    with client(sim.port, capacity=150) as printer:
         events = pump(printer, jobs(0, 150), all_printed(30), sim=sim)
         sim.drop_connection()
         events += pump(printer, [], has(DeviceState.DISCONNECTED), sim=sim)
@@ -264,8 +241,9 @@ def test_dropped_connection_loses_the_buffer_and_reconnects() -> None:
         assert len(unknown) + len(printed(events)) == 150
 
 
-def test_reconnect_cancels_what_the_printer_still_holds() -> None:
-    with simulator() as sim, client(sim.port) as printer:
+def test_reconnect_cancels_what_the_printer_still_holds(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator()
+    with client(sim.port) as printer:
         sim.set_paper_out()
         events = pump(printer, jobs(0, 20), lambda e: bool(statuses(e)), sim=sim)
         assert statuses(events) == [Status(DeviceState.FAULT, "paper out")]
@@ -305,12 +283,13 @@ def test_garbled_answer_is_a_fault() -> None:
 
 def test_connect_to_something_else_is_a_device_fault() -> None:
     with FakePrinter([b"HTTP/1.1 400 Bad Request\r\n\r\n"]) as fake:
-        printer = ZplPrinter("127.0.0.1", fake.port, timeout=TIMEOUT)
+        port = fake.port
+        printer = ZplPrinter("127.0.0.1", port, timeout=TIMEOUT)
         with pytest.raises(DeviceFault) as caught:
             printer.connect()
         assert printer.free() == 0
     assert str(caught.value) == (
-        f"Lost the Zebra printer at 127.0.0.1:{fake.port} while connecting: Invalid ~HS answer "
+        f"Lost the Zebra printer at 127.0.0.1:{port} while connecting: Invalid ~HS answer "
         "b'HTTP/1.1 400 Bad Request\\r\\n\\r\\n': expected <STX> at the start of each line. "
         "Hint: three <STX>…<ETX> lines of 12, 11 and 2 comma-separated fields; is the port a "
         "Zebra printer's?; closed after a garbled ~HS answer. Hint: is the port a Zebra "
@@ -352,8 +331,9 @@ def test_an_unanswered_request_times_out_while_jobs_wait() -> None:
 # --- Jobs the client refuses -------------------------------------------------------------------
 
 
-def test_unprintable_payloads_fail_known_and_the_rest_print() -> None:
-    with simulator() as sim, client(sim.port) as printer:
+def test_unprintable_payloads_fail_known_and_the_rest_print(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator()
+    with client(sim.port) as printer:
         work = [Job(1, b"\xff01"), Job(2, b"ABC"), Job(3, raw(3)), Job(4, b"10A^XZ")]
         events = pump(printer, work, lambda e: len(e) >= 4, sim=sim)
         assert sim.codes() == [raw(3)]
@@ -364,8 +344,9 @@ def test_unprintable_payloads_fail_known_and_the_rest_print() -> None:
     assert printed(events) == [3]
 
 
-def test_send_and_construction_rules() -> None:
-    with simulator() as sim, client(sim.port, capacity=5) as printer:
+def test_send_and_construction_rules(zpl_simulator: StartZpl) -> None:
+    sim = zpl_simulator()
+    with client(sim.port, capacity=5) as printer:
         with pytest.raises(InvalidQuantity) as caught:
             printer.send(jobs(0, 6))
         assert str(caught.value) == (
@@ -388,13 +369,16 @@ def test_send_and_construction_rules() -> None:
 
 
 @pytest.mark.parametrize("dpi", [203, 300, 600])
-def test_rendered_labels_read_back_as_the_exact_raw_bytes(dpi: int) -> None:
+def test_rendered_labels_read_back_as_the_exact_raw_bytes(
+    dpi: int, zpl_simulator: StartZpl
+) -> None:
     codes = [
         raw(7),
         f"1726123190DKL1234567890A1{GS}10AB_1{GS}21X_7".encode(),
         f"90DKL1234567890A1{GS}91291231".encode(),
     ]
-    with simulator() as sim, client(sim.port, dpi=dpi) as printer:
+    sim = zpl_simulator()
+    with client(sim.port, dpi=dpi) as printer:
         pump(printer, [Job(i, code) for i, code in enumerate(codes)], all_printed(3))
         for index, code in enumerate(codes):
             image = sim.render(index)

@@ -26,7 +26,7 @@ from jejak.engine.errors import DeviceFault, JejakError, ProtocolError
 from jejak.printers.device import DeviceState, Failed, Job, PrintDevice, Printed, Status
 from jejak.printers.stream import wire
 from jejak.printers.stream.curve import CurveClient
-from jejak.printers.stream.wire import Message
+from jejak.printers.stream.wire import Message, RefusalReason
 
 __all__ = ["DriverReport", "PrinterDriver"]
 
@@ -39,7 +39,8 @@ class DriverReport:
     unknown: int = 0
     reconnects: int = 0
     done: bool = False
-    refused: str | None = None
+    refused: str | None = None  # the engine's reason, when it refused us for good
+    refusal: RefusalReason | None = None  # and its code
 
 
 class PrinterDriver:
@@ -150,8 +151,9 @@ class PrinterDriver:
             kind, body = wire.unpack(self.socket.recv_multipart())
             if kind is Message.WELCOME:
                 break
-            if kind is Message.REFUSED and "no session" not in body["reason"]:
-                raise ProtocolError(f"Engine refused HELLO: {body['reason']}")
+            if kind is Message.REFUSED and body["code"] != RefusalReason.NO_SESSION:
+                code = RefusalReason(body["code"])
+                raise ProtocolError(f"Engine refused HELLO ({code.name}): {body['reason']}")
             # Anything else is left over from an earlier session: ignore it.
         self._promised = 0
         self._welcomed = True
@@ -173,10 +175,11 @@ class PrinterDriver:
             elif kind is Message.REFUSED:
                 # The engine restarted or lost us: our jobs are already unknown there.
                 self._in_flight.clear()
-                if "no session" in body["reason"]:
+                code = RefusalReason(body["code"])  # the wire checked it is one
+                if code is RefusalReason.NO_SESSION:
                     self._hello()
                 else:
-                    self.report.refused = body["reason"]
+                    self.report.refused, self.report.refusal = body["reason"], code
         return done
 
     def _jobs(self, entries: list[tuple[int, bytes]]) -> None:

@@ -28,13 +28,14 @@ import zmq
 
 from jejak.engine.batch_record import CodeForm
 from jejak.engine.codes import Level
-from jejak.engine.errors import JejakError, ProtocolError
+from jejak.engine.errors import JejakError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
+from jejak.printers.device import DeviceState
 from jejak.printers.stream import wire
 from jejak.printers.stream.curve import CurveServer
-from jejak.printers.stream.wire import Message
+from jejak.printers.stream.wire import Message, Refusal, RefusalReason
 
 __all__ = ["PrintEngine", "StreamReport"]
 
@@ -51,7 +52,7 @@ class _Session:
     credit: int = 0
     in_flight: set[int] = field(default_factory=set)
     last_seen: float = 0.0
-    state: str = "ready"
+    state: DeviceState = DeviceState.READY  # as the driver's STATUS last said
 
 
 @dataclass(slots=True)
@@ -203,23 +204,25 @@ class PrintEngine:
         identity, rest = frames[0], frames[1:]
         try:
             kind, body = wire.unpack(rest)
-        except ProtocolError as error:
-            self._refuse(identity, str(error))
+        except Refusal as refusal:
+            self._refuse(identity, refusal.code, str(refusal))
             return
         session = self._sessions.get(identity)
         if kind is Message.HELLO:
             self._hello(identity, body, answers)
             return
         if session is None:
-            self._refuse(identity, f"{kind} before HELLO: no session. Hint: say HELLO first.")
+            self._refuse(identity, RefusalReason.NO_SESSION,
+                         f"{kind} before HELLO: no session. Hint: say HELLO first.")  # fmt: skip
             return
         session.last_seen = time.monotonic()
         try:
             if kind is Message.CREDIT:
                 if body["n"] < 0:
-                    raise ProtocolError(
+                    raise Refusal(
                         f"CREDIT n={body['n']}: expected a count >= 0. Hint: credit is only "
-                        "granted, never taken back; answer jobs with PRINTED or FAILED."
+                        "granted, never taken back; answer jobs with PRINTED or FAILED.",
+                        RefusalReason.BAD_CREDIT,
                     )
                 session.credit += body["n"]
             elif kind is Message.PRINTED:
@@ -233,29 +236,32 @@ class PrintEngine:
                 self._answer(session, PrintOutcome.UNKNOWN, unknown, answers)
                 self._publish("failed", session, reasons=sorted({r for _, r, _ in entries}))
             elif kind is Message.STATUS:
-                if body["state"] != session.state:
-                    self._publish("status", session, state=body["state"], detail=body["detail"])
-                session.state = body["state"]
+                state = DeviceState(body["state"])  # the wire checked it is one
+                if state is not session.state:
+                    self._publish("status", session, state=state.value, detail=body["detail"])
+                session.state = state
             elif kind is Message.BYE:
                 self._lost(identity, "said BYE", answers)
             else:
-                self._refuse(identity, f"{kind} is an engine message: a driver may not send it.")
-        except ProtocolError as error:
-            self._refuse(identity, str(error))
+                self._refuse(identity, RefusalReason.NOT_A_DRIVER_MESSAGE,
+                             f"{kind} is an engine message: a driver may not send it.")  # fmt: skip
+        except Refusal as refusal:
+            self._refuse(identity, refusal.code, str(refusal))
 
     def _hello(
         self, identity: bytes, body: dict[str, Any],
         answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
     ) -> None:  # fmt: skip
         if body["protocol"] != wire.PROTOCOL_VERSION:
-            self._refuse(identity, f"HELLO with protocol version {body['protocol']!r}: this "
-                                   f"engine speaks version {wire.PROTOCOL_VERSION}. Hint: "
-                                   "upgrade the driver or the engine.")  # fmt: skip
+            self._refuse(identity, RefusalReason.PROTOCOL_VERSION,
+                         f"HELLO with protocol version {body['protocol']!r}: this engine "
+                         f"speaks version {wire.PROTOCOL_VERSION}. Hint: upgrade the driver "
+                         "or the engine.")  # fmt: skip
             return
         try:
             level = Level.parse(body["level"])
         except JejakError as error:
-            self._refuse(identity, str(error))
+            self._refuse(identity, RefusalReason.BAD_LEVEL, str(error))
             return
         if identity in self._sessions:  # the driver restarted: its jobs' outcomes are unknown
             self._lost(identity, "said HELLO again", answers)
@@ -353,7 +359,7 @@ class PrintEngine:
 
     def _feeds(self, session: _Session) -> bool:
         """Whether the session holds credit that its level's codes could still fill."""
-        return (session.credit > 0 and session.state != "fault"
+        return (session.credit > 0 and session.state is not DeviceState.FAULT
                 and not self.ledgers[session.level].exhausted)  # fmt: skip
 
     def _wanting(self) -> bool:
@@ -370,9 +376,10 @@ class PrintEngine:
 
     # Messages ----------------------------------------------------------------------------
 
-    def _refuse(self, identity: bytes, reason: str) -> None:
+    def _refuse(self, identity: bytes, code: RefusalReason, reason: str) -> None:
         self.report.refused += 1
-        self.router.send_multipart([identity, *wire.pack(Message.REFUSED, {"reason": reason})])
+        body = {"code": int(code), "reason": reason}
+        self.router.send_multipart([identity, *wire.pack(Message.REFUSED, body)])
 
     def _broadcast(self, kind: Message) -> None:
         for identity in self._sessions:
