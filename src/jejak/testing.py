@@ -84,9 +84,13 @@ class StartCoder(Protocol):
     """`coder_simulator`: start a coder simulator on a free loopback port."""
 
     def __call__(
-        self, *, capacity: int = ..., rate: float | None = ...,
-        jobs: Collection[str] | None = ..., keep_printed: bool = ...,
-    ) -> CoderSimulator: ...  # fmt: skip
+        self,
+        *,
+        capacity: int = ...,
+        rate: float | None = ...,
+        jobs: Collection[str] | None = ...,
+        keep_printed: bool = ...,
+    ) -> CoderSimulator: ...
 
 
 class StartZpl(Protocol):

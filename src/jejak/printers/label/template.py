@@ -165,8 +165,9 @@ def template(
     pitch = _PITCH_EM * em
     baseline = top + round(-face.getbbox("H", anchor="ls")[1])
     numbers = [n for n in FieldNumber if n is not FieldNumber.SYMBOL]
-    fields = [TemplateField(n, text_x, round(baseline + row * pitch), em)
-              for row, n in enumerate(numbers)]  # fmt: skip
+    fields = [
+        TemplateField(n, text_x, round(baseline + row * pitch), em) for row, n in enumerate(numbers)
+    ]
     if bpom_code:
         second, dots, _ = kinds[1]
         x = text_x + math.ceil(face.getlength(_WIDEST_TEXT)) + gap + _QUIET[second] * dots

@@ -63,9 +63,14 @@ class TcpServer(Generic[L]):
     """A loopback TCP device serving one host at a time from one server thread."""
 
     def __init__(
-        self, link: Callable[[socket.socket], L], host: str = "127.0.0.1", port: int = 0, *,
-        name: str = "device-sim", takeover: bool = False,
-    ) -> None:  # fmt: skip
+        self,
+        link: Callable[[socket.socket], L],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        name: str = "device-sim",
+        takeover: bool = False,
+    ) -> None:
         self._new_link = link
         self._address = (host, port)
         self._name = name

@@ -212,8 +212,8 @@ class PrintEngine:
             self._hello(identity, body, answers)
             return
         if session is None:
-            self._refuse(identity, RefusalReason.NO_SESSION,
-                         f"{kind} before HELLO: no session. Hint: say HELLO first.")  # fmt: skip
+            reason = f"{kind} before HELLO: no session. Hint: say HELLO first."
+            self._refuse(identity, RefusalReason.NO_SESSION, reason)
             return
         session.last_seen = time.monotonic()
         try:
@@ -243,8 +243,8 @@ class PrintEngine:
             elif kind is Message.BYE:
                 self._lost(identity, "said BYE", answers)
             else:
-                self._refuse(identity, RefusalReason.NOT_A_DRIVER_MESSAGE,
-                             f"{kind} is an engine message: a driver may not send it.")  # fmt: skip
+                reason = f"{kind} is an engine message: a driver may not send it."
+                self._refuse(identity, RefusalReason.NOT_A_DRIVER_MESSAGE, reason)
         except Refusal as refusal:
             self._refuse(identity, refusal.code, str(refusal))
 
@@ -253,10 +253,11 @@ class PrintEngine:
         answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
     ) -> None:  # fmt: skip
         if body["protocol"] != wire.PROTOCOL_VERSION:
-            self._refuse(identity, RefusalReason.PROTOCOL_VERSION,
-                         f"HELLO with protocol version {body['protocol']!r}: this engine "
-                         f"speaks version {wire.PROTOCOL_VERSION}. Hint: upgrade the driver "
-                         "or the engine.")  # fmt: skip
+            reason = (
+                f"HELLO with protocol version {body['protocol']!r}: this engine speaks version "
+                f"{wire.PROTOCOL_VERSION}. Hint: upgrade the driver or the engine."
+            )
+            self._refuse(identity, RefusalReason.PROTOCOL_VERSION, reason)
             return
         try:
             level = Level.parse(body["level"])
