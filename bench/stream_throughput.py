@@ -23,13 +23,13 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
-from jejak.printers.coder_client import CoderClient
-from jejak.printers.coder_sim import CoderSimulator
+from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
-from jejak.printers.driver import PrinterDriver
+from jejak.printers.sim.coder import CoderSimulator
+from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.stream import PrintEngine
-from jejak.printers.zpl_client import ZplPrinter
-from jejak.printers.zpl_sim import ZplSimulator
+from jejak.printers.stream.driver import PrinterDriver
+from jejak.printers.zpl.client import ZplPrinter
 
 NIE, GTIN = "DKL1234567890A1", "08991234567891"
 

@@ -96,7 +96,7 @@ def test_zpl_to_stdout(run: Run) -> None:
     result = run("label", "render", "--code", HRI, "--dpi", "203", "--format", "zpl", "--out", "-")
     assert result.code == 0
     assert result.out.startswith("^XA")
-    assert "^BXN,3,200,24,24,,_^FN1^FS" in result.out  # the stored format, then the recall
+    assert "^BXN,3,200,,,,_^FN1^FS" in result.out  # the stored format, then the recall
     assert "^FN1^FD_101089912345678911728103110B2611001_1212TW7QRYF337A^FS" in result.out
     assert result.out.endswith("^PQ1^XZ\n")
     assert result.err.startswith("Wrote stdout (zpl, ")  # the summary keeps stdout clean

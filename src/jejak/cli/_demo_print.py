@@ -11,14 +11,14 @@ import numpy.typing as npt
 from jejak.engine.codes import Level
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
-from jejak.printers.coder_client import CoderClient
-from jejak.printers.coder_sim import CoderSimulator
+from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
-from jejak.printers.driver import PrinterDriver
+from jejak.printers.sim.coder import CoderSimulator
+from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.stream import PrintEngine, StreamReport
+from jejak.printers.stream.driver import PrinterDriver
 from jejak.printers.symbols import read
-from jejak.printers.zpl_client import ZplPrinter
-from jejak.printers.zpl_sim import ZplSimulator
+from jejak.printers.zpl.client import ZplPrinter
 
 __all__ = ["print_cases", "print_packs"]
 

@@ -20,7 +20,9 @@ from jejak.cli._output import print_json
 from jejak.cli._store import actor, add_store_arguments, open_store
 from jejak.engine.codes import Level
 from jejak.engine.errors import InvalidFormat
-from jejak.printers._curve import (
+from jejak.printers.device import DeviceKind, PrintDevice
+from jejak.printers.stream import PrintEngine
+from jejak.printers.stream.curve import (
     CurveClient,
     CurveKeys,
     CurveServer,
@@ -28,14 +30,12 @@ from jejak.printers._curve import (
     create_keys,
     public_key,
 )
-from jejak.printers.device import DeviceKind, PrintDevice
-from jejak.printers.driver import PrinterDriver
-from jejak.printers.stream import PrintEngine
+from jejak.printers.stream.driver import PrinterDriver
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
-    from jejak.printers.coder_sim import CoderSimulator
-    from jejak.printers.zpl_sim import ZplSimulator
+    from jejak.printers.sim.coder import CoderSimulator
+    from jejak.printers.sim.zpl import ZplSimulator
 
 
 def register(commands: Commands) -> None:
@@ -123,10 +123,10 @@ def _address(value: str) -> tuple[str, int]:
 def make_device(kind: DeviceKind, address: str, *, dpi: int = 300) -> PrintDevice:
     host, port = _address(address)
     if kind is DeviceKind.ZPL:
-        from jejak.printers.zpl_client import ZplPrinter  # noqa: PLC0415 - one kind per process
+        from jejak.printers.zpl.client import ZplPrinter  # noqa: PLC0415 - one kind per process
 
         return ZplPrinter(host, port, dpi=dpi)
-    from jejak.printers.coder_client import CoderClient  # noqa: PLC0415 - one kind per process
+    from jejak.printers.coder.client import CoderClient  # noqa: PLC0415 - one kind per process
 
     return CoderClient(host, port)
 
@@ -184,13 +184,13 @@ def _drive(args: argparse.Namespace) -> int:
 def _sim(args: argparse.Namespace) -> int:
     kind = DeviceKind(args.kind)
     if kind is DeviceKind.ZPL:
-        from jejak.printers.zpl_sim import ZplSimulator  # noqa: PLC0415 - one kind per process
+        from jejak.printers.sim.zpl import ZplSimulator  # noqa: PLC0415 - one kind per process
 
         simulator: ZplSimulator | CoderSimulator = ZplSimulator(
             host=args.host, port=args.port, rate=args.rate, keep=False
         )
     else:
-        from jejak.printers.coder_sim import CoderSimulator  # noqa: PLC0415
+        from jejak.printers.sim.coder import CoderSimulator  # noqa: PLC0415
 
         simulator = CoderSimulator(
             host=args.host,

@@ -1,0 +1,392 @@
+"""The engine side of the print-job stream: a ZeroMQ ROUTER that feeds printer drivers.
+
+Each printer driver connects a DEALER and says HELLO (printer id, device kind, buffer size, the
+packaging level it prints). The driver grants credit (CREDIT n) as its device buffer empties; the
+engine never sends more JOBs than the credit it holds. For every batch of jobs the engine first
+draws the codes in the print ledger — one durable transaction that marks them `Encoded`/SENT for
+all printers at once (a group commit) — and only then sends them. PRINTED and FAILED answers are
+settled in the ledger, also in group commits.
+
+A job whose outcome is unknown — its driver disconnected or went silent, or the engine
+restarted — is settled as UNKNOWN and never sent again: the batch close scraps it. A PUB socket
+publishes what happened on each turn of the loop for dashboards.
+
+The wire protocol (frames, fields, state machine, flow control) is in printers/README.md.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import zmq
+
+from jejak.engine.batch_record import CodeForm
+from jejak.engine.codes import Level
+from jejak.engine.errors import JejakError
+from jejak.engine.listing import code_texts
+from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.store import Store
+from jejak.printers.device import DeviceState
+from jejak.printers.stream import wire
+from jejak.printers.stream.curve import CurveServer
+from jejak.printers.stream.wire import Message, Refusal, RefusalReason
+
+__all__ = ["PrintEngine", "StreamReport"]
+
+_LEVEL_SHIFT = 40  # job id = level << 40 | index: unique over the batch's levels
+
+
+@dataclass(slots=True)
+class _Session:
+    identity: bytes
+    printer: str
+    kind: str
+    level: Level
+    buffer: int
+    credit: int = 0
+    in_flight: set[int] = field(default_factory=set)
+    last_seen: float = 0.0
+    state: DeviceState = DeviceState.READY  # as the driver's STATUS last said
+
+
+@dataclass(slots=True)
+class StreamReport:
+    """What one `serve` did, as counts of jobs."""
+
+    sent: int = 0
+    printed: int = 0
+    failed: int = 0
+    unknown: int = 0
+    ignored: int = 0
+    recovered: int = 0
+    sessions: int = 0
+    refused: int = 0
+    latencies: list[float] = field(default_factory=list)  # seconds, send to answer, sampled
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sent": self.sent, "printed": self.printed, "failed": self.failed,
+            "unknown": self.unknown, "ignored": self.ignored, "recovered": self.recovered,
+            "sessions": self.sessions, "refused": self.refused,
+        }  # fmt: skip
+
+    def as_dict(self) -> dict[str, Any]:
+        lat = np.asarray(self.latencies) * 1000
+        return {
+            **self.counts(),
+            "latency_ms": {} if not lat.size else {
+                "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+                "max": float(lat.max()),
+            },
+        }  # fmt: skip
+
+
+class PrintEngine:
+    """Streams one batch's codes to printer drivers. Use as a context manager."""
+
+    def __init__(
+        self,
+        store: Store,
+        batch: str,
+        *,
+        bind: str = "tcp://127.0.0.1:*",
+        publish: str | None = None,
+        curve: CurveServer | None = None,
+        actor: str = "print-engine",
+        max_jobs_per_message: int = 2000,
+        driver_timeout: float = 5.0,
+        sample_every: int = 97,
+    ) -> None:
+        self.store, self.batch, self.actor = store, batch, actor
+        self.max_jobs = max_jobs_per_message
+        self.driver_timeout = driver_timeout
+        self.ledgers = {level: PrintLedger(store, batch, level) for level in Level}
+        self.report = StreamReport()
+        self._sessions: dict[bytes, _Session] = {}
+        self._sent_at: dict[int, float] = {}  # sampled job ids -> send time, for latency
+        self._sample_every = sample_every
+        self._draining = threading.Event()
+        # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
+        for ledger in self.ledgers.values():
+            self.report.recovered += ledger.recover(actor=actor)
+        self._context = zmq.Context()
+        self._curve = curve
+        if curve is not None:
+            curve.start(self._context)
+        self.router = self._context.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        # A restarted driver reconnects under its printer id while its old connection may still
+        # look alive: the new connection takes the id over.
+        self.router.setsockopt(zmq.ROUTER_HANDOVER, 1)
+        self.router.setsockopt(zmq.SNDHWM, 0)
+        self.router.setsockopt(zmq.RCVHWM, 0)
+        if curve is not None:
+            curve.apply(self.router)
+        self.router.bind(bind)
+        self.endpoint: str = self.router.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.pub: zmq.Socket[bytes] | None = None
+        self.pub_endpoint: str | None = None
+        if publish is not None:
+            self.pub = self._context.socket(zmq.PUB)
+            self.pub.setsockopt(zmq.LINGER, 0)
+            self.pub.bind(publish)
+            self.pub_endpoint = self.pub.getsockopt_string(zmq.LAST_ENDPOINT)
+
+    def close(self) -> None:
+        self.router.close(linger=0)
+        if self.pub is not None:
+            self.pub.close(linger=0)
+        if self._curve is not None:
+            self._curve.stop()
+        self._context.term()
+
+    def __enter__(self) -> PrintEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # The loop ----------------------------------------------------------------------------
+
+    def serve(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        timeout: float | None = None,
+        until_done: bool = True,
+        on_turn: Callable[[PrintEngine], None] | None = None,
+    ) -> StreamReport:
+        """Run until every code of the levels in use is settled (`until_done`), `stop` is set, or
+        `timeout` seconds pass. Returns the report."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        poller = zmq.Poller()
+        poller.register(self.router, zmq.POLLIN)
+        while not (stop is not None and stop.is_set()):
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
+                break
+            if (until_done or self._draining.is_set()) and self._done():
+                self._broadcast(Message.DONE)
+                break
+            wanting = self._wanting()
+            if poller.poll(0 if wanting else 50) or wanting:
+                self._turn()
+            self._expire(time.monotonic())
+            if on_turn is not None:
+                on_turn(self)
+        return self.report
+
+    def drain(self) -> None:
+        """Stop sending new jobs; `serve` returns (after DONE to every driver) once every job
+        in flight is answered. Safe to call from any thread, e.g. at the end of a shift."""
+        self._draining.set()
+
+    def _turn(self) -> None:
+        answers: dict[Level, list[tuple[str, PrintOutcome, np.ndarray]]] = {}
+        for _ in range(10_000):
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            self._handle(frames, answers)
+        self._settle(answers)
+        self._dispatch()
+
+    def _handle(
+        self, frames: list[bytes], answers: dict[Level, list[tuple[str, PrintOutcome, Any]]]
+    ) -> None:
+        identity, rest = frames[0], frames[1:]
+        try:
+            kind, body = wire.unpack(rest)
+        except Refusal as refusal:
+            self._refuse(identity, refusal.code, str(refusal))
+            return
+        session = self._sessions.get(identity)
+        if kind is Message.HELLO:
+            self._hello(identity, body, answers)
+            return
+        if session is None:
+            reason = f"{kind} before HELLO: no session. Hint: say HELLO first."
+            self._refuse(identity, RefusalReason.NO_SESSION, reason)
+            return
+        session.last_seen = time.monotonic()
+        try:
+            if kind is Message.CREDIT:
+                if body["n"] < 0:
+                    raise Refusal(
+                        f"CREDIT n={body['n']}: expected a count >= 0. Hint: credit is only "
+                        "granted, never taken back; answer jobs with PRINTED or FAILED.",
+                        RefusalReason.BAD_CREDIT,
+                    )
+                session.credit += body["n"]
+            elif kind is Message.PRINTED:
+                self._answer(session, PrintOutcome.PRINTED, wire.job_ids(kind, body["jobs"]),
+                             answers)  # fmt: skip
+            elif kind is Message.FAILED:
+                entries = wire.failures(body["jobs"])
+                known = [job for job, _, was_known in entries if was_known]
+                unknown = [job for job, _, was_known in entries if not was_known]
+                self._answer(session, PrintOutcome.FAILED, known, answers)
+                self._answer(session, PrintOutcome.UNKNOWN, unknown, answers)
+                self._publish("failed", session, reasons=sorted({r for _, r, _ in entries}))
+            elif kind is Message.STATUS:
+                state = DeviceState(body["state"])  # the wire checked it is one
+                if state is not session.state:
+                    self._publish("status", session, state=state.value, detail=body["detail"])
+                session.state = state
+            elif kind is Message.BYE:
+                self._lost(identity, "said BYE", answers)
+            else:
+                reason = f"{kind} is an engine message: a driver may not send it."
+                self._refuse(identity, RefusalReason.NOT_A_DRIVER_MESSAGE, reason)
+        except Refusal as refusal:
+            self._refuse(identity, refusal.code, str(refusal))
+
+    def _hello(
+        self, identity: bytes, body: dict[str, Any],
+        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+    ) -> None:  # fmt: skip
+        if body["protocol"] != wire.PROTOCOL_VERSION:
+            reason = (
+                f"HELLO with protocol version {body['protocol']!r}: this engine speaks version "
+                f"{wire.PROTOCOL_VERSION}. Hint: upgrade the driver or the engine."
+            )
+            self._refuse(identity, RefusalReason.PROTOCOL_VERSION, reason)
+            return
+        try:
+            level = Level.parse(body["level"])
+        except JejakError as error:
+            self._refuse(identity, RefusalReason.BAD_LEVEL, str(error))
+            return
+        if identity in self._sessions:  # the driver restarted: its jobs' outcomes are unknown
+            self._lost(identity, "said HELLO again", answers)
+        session = _Session(identity, body["printer"], body["kind"], level, body["buffer"],
+                           last_seen=time.monotonic())  # fmt: skip
+        self._sessions[identity] = session
+        self.report.sessions += 1
+        token = uuid.uuid4().hex
+        self.router.send_multipart([identity, *wire.pack(Message.WELCOME, {
+            "protocol": wire.PROTOCOL_VERSION, "session": token, "batch": self.batch,
+            "level": level.name.lower(),
+        })])  # fmt: skip
+        self._publish("hello", session, kind=session.kind, buffer=session.buffer)
+
+    def _answer(
+        self, session: _Session, outcome: PrintOutcome, jobs: list[int],
+        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+    ) -> None:  # fmt: skip
+        if not jobs:
+            return
+        mine = [job for job in jobs if job in session.in_flight]
+        self.report.ignored += len(jobs) - len(mine)
+        session.in_flight.difference_update(mine)
+        if self._sent_at:
+            now = time.monotonic()
+            for job in mine:
+                sent = self._sent_at.pop(job, None)
+                if sent is not None:
+                    self.report.latencies.append(now - sent)
+        indices = np.asarray(mine, dtype=np.int64) & ((1 << _LEVEL_SHIFT) - 1)
+        answers.setdefault(session.level, []).append((session.printer, outcome, indices))
+
+    def _lost(
+        self, identity: bytes, why: str,
+        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+    ) -> None:  # fmt: skip
+        session = self._sessions.pop(identity, None)
+        if session is None:
+            return
+        jobs = list(session.in_flight)
+        self._answer(session, PrintOutcome.UNKNOWN, jobs, answers)
+        self._publish("lost", session, why=why, unknown=len(jobs))
+
+    def _expire(self, now: float) -> None:
+        silent = [s.identity for s in self._sessions.values()
+                  if now - s.last_seen > self.driver_timeout]  # fmt: skip
+        if not silent:
+            return
+        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]] = {}
+        for identity in silent:
+            self._lost(identity, f"silent for {self.driver_timeout:g} s", answers)
+        self._settle(answers)
+
+    def _settle(self, answers: dict[Level, list[tuple[str, PrintOutcome, Any]]]) -> None:
+        for level, items in answers.items():
+            settled = self.ledgers[level].settle(items, actor=self.actor)
+            self.report.ignored += len(settled.ignored)
+            for outcome, indices in settled.outcomes.items():
+                if outcome is PrintOutcome.PRINTED:
+                    self.report.printed += int(indices.size)
+                elif outcome is PrintOutcome.FAILED:
+                    self.report.failed += int(indices.size)
+                else:
+                    self.report.unknown += int(indices.size)
+        if answers and self.pub is not None:
+            self.pub.send_multipart([b"progress", wire.pack_body(
+                {"batch": self.batch, **self.report.counts(), "latency_ms": None})])  # fmt: skip
+
+    def _dispatch(self) -> None:
+        if self._draining.is_set():
+            return
+        for level, ledger in self.ledgers.items():
+            wanting = [s for s in self._sessions.values() if s.level is level and self._feeds(s)]
+            if not wanting:
+                continue
+            requests = [(s.printer, min(s.credit, self.max_jobs)) for s in wanting]
+            drawn = ledger.take(requests, actor=self.actor)
+            with self.store.view() as view:
+                for session, indices in zip(wanting, drawn, strict=True):
+                    if not indices.size:
+                        continue
+                    texts = code_texts(view, ledger.record, level, indices,
+                                       form=CodeForm.RAW)  # fmt: skip
+                    ids = (indices + (int(level) << _LEVEL_SHIFT)).tolist()
+                    session.credit -= len(ids)
+                    session.last_seen = time.monotonic()  # its silence is counted from here
+                    session.in_flight.update(ids)
+                    self.report.sent += len(ids)
+                    if self._sample_every:
+                        now = time.monotonic()
+                        for job in ids[:: self._sample_every]:
+                            self._sent_at[job] = now
+                    body = {"jobs": [[job, text] for job, text in zip(ids, texts, strict=True)]}
+                    self.router.send_multipart([session.identity, *wire.pack(Message.JOB, body)])
+
+    def _feeds(self, session: _Session) -> bool:
+        """Whether the session holds credit that its level's codes could still fill."""
+        return (session.credit > 0 and session.state is not DeviceState.FAULT
+                and not self.ledgers[session.level].exhausted)  # fmt: skip
+
+    def _wanting(self) -> bool:
+        """Whether some session could be sent jobs now."""
+        return not self._draining.is_set() and any(map(self._feeds, self._sessions.values()))
+
+    def _done(self) -> bool:
+        if any(s.in_flight for s in self._sessions.values()):
+            return False
+        if self._draining.is_set():
+            return True
+        levels = {s.level for s in self._sessions.values()}
+        return bool(levels) and all(self.ledgers[level].exhausted for level in levels)
+
+    # Messages ----------------------------------------------------------------------------
+
+    def _refuse(self, identity: bytes, code: RefusalReason, reason: str) -> None:
+        self.report.refused += 1
+        body = {"code": int(code), "reason": reason}
+        self.router.send_multipart([identity, *wire.pack(Message.REFUSED, body)])
+
+    def _broadcast(self, kind: Message) -> None:
+        for identity in self._sessions:
+            self.router.send_multipart([identity, *wire.pack(kind)])
+
+    def _publish(self, what: str, session: _Session, **data: Any) -> None:
+        if self.pub is not None:
+            self.pub.send_multipart([what.encode(), wire.pack_body(
+                {"batch": self.batch, "printer": session.printer, **data})])  # fmt: skip

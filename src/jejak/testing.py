@@ -1,0 +1,140 @@
+"""Shared test fixtures and helpers for Jejak's suites, as a pytest plugin.
+
+The public `testing` module, in the manner of structlog's: tests/conftest.py registers it with
+``pytest_plugins = ["jejak.testing"]``, so every test can ask for these fixtures by name. Only
+tests import it; it is the one module of Jejak that imports pytest.
+
+ZeroMQ (the print-job stream):
+
+- `zmq_context`: a context whose sockets are all closed with linger 0, and the context
+  terminated, at teardown, whatever the test left open;
+- `poll_within(socket, timeout)` and `recv_within(socket, timeout)`: a bounded receive, never a
+  blocking one (None, or a failed test, after `timeout` seconds).
+
+Devices (loopback TCP servers on a port the OS picks, always stopped at teardown):
+
+- `coder_simulator(**options)`: a started `CoderSimulator`;
+- `zpl_simulator(**options)`: a started `ZplSimulator`.
+
+>>> import zmq
+>>> with zmq.Context() as context, context.socket(zmq.PAIR) as a, context.socket(zmq.PAIR) as b:
+...     port = a.bind_to_random_port("tcp://127.0.0.1")
+...     _ = b.connect(f"tcp://127.0.0.1:{port}")
+...     b.send_multipart([b"HELLO", b"\\x80"])
+...     recv_within(a), poll_within(a, 0.05)
+([b'HELLO', b'\\x80'], None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any, Protocol
+
+import pytest
+import zmq
+
+from jejak.printers.sim import CoderSimulator, ZplSimulator
+
+__all__ = [
+    "RECV_TIMEOUT",
+    "StartCoder",
+    "StartZpl",
+    "coder_simulator",
+    "poll_within",
+    "recv_within",
+    "zmq_context",
+    "zpl_simulator",
+]
+
+RECV_TIMEOUT = 2.0  # seconds: long enough for a loaded machine, short enough to fail fast
+
+
+# ZeroMQ --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zmq_context() -> Iterator[zmq.Context[Any]]:
+    """A ZeroMQ context; every socket made from it is closed with linger 0 at teardown."""
+    context: zmq.Context[Any] = zmq.Context()
+    try:
+        yield context
+    finally:
+        context.destroy(linger=0)  # closes every socket a test (or a failing test) left open
+
+
+def poll_within(socket: zmq.Socket[Any], timeout: float) -> list[bytes] | None:
+    """The next multipart message on `socket` if one comes within `timeout` seconds, else None."""
+    if not socket.poll(int(timeout * 1000), zmq.POLLIN):
+        return None
+    return socket.recv_multipart(zmq.NOBLOCK)
+
+
+def recv_within(socket: zmq.Socket[Any], timeout: float = RECV_TIMEOUT) -> list[bytes]:
+    """The next multipart message on `socket`; the test fails if none comes within `timeout`."""
+    frames = poll_within(socket, timeout)
+    if frames is None:
+        pytest.fail(f"Nothing received within {timeout:g} s on {socket!r}.")
+    return frames
+
+
+# Device simulators ---------------------------------------------------------------------------
+
+
+class StartCoder(Protocol):
+    """`coder_simulator`: start a coder simulator on a free loopback port."""
+
+    def __call__(
+        self,
+        *,
+        capacity: int = ...,
+        rate: float | None = ...,
+        jobs: Collection[str] | None = ...,
+        keep_printed: bool = ...,
+    ) -> CoderSimulator: ...
+
+
+class StartZpl(Protocol):
+    """`zpl_simulator`: start a Zebra printer simulator on a free loopback port."""
+
+    def __call__(
+        self, *, rate: float | None = ..., keep: bool = ..., buffer_formats: int = ...
+    ) -> ZplSimulator: ...
+
+
+@pytest.fixture
+def coder_simulator() -> Iterator[StartCoder]:
+    """coder_simulator(**options) -> a started CoderSimulator; all are stopped at teardown."""
+    started: list[CoderSimulator] = []
+
+    def start(**options: Any) -> CoderSimulator:
+        simulator = CoderSimulator(host="127.0.0.1", port=0, **options)
+        started.append(simulator)
+        return simulator.start()
+
+    try:
+        yield start
+    finally:
+        for simulator in started:
+            simulator.stop()
+
+
+@pytest.fixture
+def zpl_simulator() -> Iterator[StartZpl]:
+    """zpl_simulator(**options) -> a started ZplSimulator; all are stopped at teardown."""
+    started: list[ZplSimulator] = []
+
+    def start(**options: Any) -> ZplSimulator:
+        simulator = ZplSimulator("127.0.0.1", 0, **options)
+        started.append(simulator)
+        return simulator.start()
+
+    try:
+        yield start
+    finally:
+        for simulator in started:
+            simulator.stop()
+
+
+# Engine and store ----------------------------------------------------------------------------
+# The engine's and the store's shared fixtures (a store in a temporary folder, batches, ...)
+# go here, next to the printers' ones, so that every suite shares one copy.
