@@ -16,6 +16,13 @@ Devices (loopback TCP servers on a port the OS picks, always stopped at teardown
 - `coder_simulator(**options)`: a started `CoderSimulator`;
 - `zpl_simulator(**options)`: a started `ZplSimulator`.
 
+Store (a real LMDB environment in the test's temporary folder, always closed):
+
+- `store`: a store with one product (`NIE`, `GTIN`) and no batch;
+- `make_request(batch, quantity, **changes)`: a valid code request for that product;
+  `FORMAT` the usual serial format (12 characters, no look-alikes). A suite that wants a batch
+  opened overrides `store` in its conftest and asks for this one by the same name.
+
 >>> import zmq
 >>> with zmq.Context() as context, context.socket(zmq.PAIR) as a, context.socket(zmq.PAIR) as b:
 ...     port = a.bind_to_random_port("tcp://127.0.0.1")
@@ -27,21 +34,32 @@ Devices (loopback TCP servers on a port the OS picks, always stopped at teardown
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
 import zmq
 
+from jejak.engine.batch import CodeRequest
+from jejak.engine.product import Product
+from jejak.engine.serials import SerialFormat
+from jejak.engine.store import Store
 from jejak.printers.sim import CoderSimulator, ZplSimulator
 
 __all__ = [
+    "FORMAT",
+    "GTIN",
+    "NIE",
     "RECV_TIMEOUT",
     "StartCoder",
     "StartZpl",
     "coder_simulator",
+    "make_request",
     "poll_within",
     "recv_within",
+    "store",
     "zmq_context",
     "zpl_simulator",
 ]
@@ -135,6 +153,36 @@ def zpl_simulator() -> Iterator[StartZpl]:
             simulator.stop()
 
 
-# Engine and store ----------------------------------------------------------------------------
-# The engine's and the store's shared fixtures (a store in a temporary folder, batches, ...)
-# go here, next to the printers' ones, so that every suite shares one copy.
+# Store ---------------------------------------------------------------------------------------
+
+NIE = "DKL1234567890A1"
+GTIN = "08991234567891"
+FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A store in the test's folder with one product (NIE, GTIN); closed at teardown."""
+    opened = Store(tmp_path / "store", map_size=1 << 32)
+    try:
+        opened.add_product(
+            Product.parse(nie=NIE, name="Amoxicillin 500 mg", packaging="Dus", gtin=GTIN),
+            actor="qa",
+        )
+        yield opened
+    finally:
+        opened.close()
+
+
+def make_request(batch: str = "B1", quantity: int = 1000, **changes: object) -> CodeRequest:
+    """A valid code request for the `store` fixture's product: 12 packs a case, 40 a pallet."""
+    fields: dict[str, object] = {
+        "nie": NIE,
+        "batch": batch,
+        "expiry": "2028-10-31",
+        "primary_count": quantity,
+        "max_per_secondary": 12,
+        "max_per_tertiary": 40,
+        "requested_on": dt.date(2026, 11, 25),
+    }
+    return CodeRequest.parse(**{**fields, **changes})  # type: ignore[arg-type]

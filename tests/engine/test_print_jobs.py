@@ -24,7 +24,6 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from tests.engine.conftest import GTIN, NIE, make_request
 
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import StoreError
@@ -32,6 +31,7 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome, Settled
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import PAGE, Store
+from jejak.testing import GTIN, NIE, make_request
 
 A = CodeState
 O = PrintOutcome  # noqa: E741 - short, like A for the states

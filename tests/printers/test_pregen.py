@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import CodeForm
 from jejak.engine.codes import Level
 from jejak.engine.errors import StoreError
 from jejak.engine.listing import code_texts
-from jejak.engine.product import Product
-from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.pregen import Pregenerator, load_symbols, pregenerate
 from jejak.printers.symbols import SymbolKind, read, to_image
-
-NIE = "DKL1234567890A1"
-GTIN = "08991234567891"
+from jejak.testing import FORMAT, make_request
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "store", map_size=1 << 30)
-    try:
-        opened.add_product(
-            Product.parse(nie=NIE, name="Amoxicillin", packaging="Dus", gtin=GTIN), actor="qa"
-        )
-        request = CodeRequest.parse(
-            nie=NIE, batch="B1", expiry="2028-10-31", primary_count=300,
-            max_per_secondary=12, max_per_tertiary=10, gtin=GTIN,
-        )  # fmt: skip
-        fmt = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
-        opened.open_batch(request, serial_format=fmt, actor="qa")
-        yield opened
-    finally:
-        opened.close()
+def store(store: Store) -> Store:
+    """The shared store, with batch B1 of 300 packs (25 cases, 3 pallets)."""
+    store.open_batch(make_request("B1", 300, max_per_tertiary=10), serial_format=FORMAT,
+                     actor="qa")  # fmt: skip
+    return store
 
 
 def texts(store: Store, level: Level, indices: np.ndarray) -> list[bytes]:

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.engine.conftest import FORMAT, GTIN, NIE, make_request
 
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import IllegalTransition
@@ -19,6 +18,7 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.store import CodeRef, Event, Store, StoreView
 from jejak.engine.store._layout import BUCKET
+from jejak.testing import FORMAT, GTIN, NIE, make_request
 
 A = CodeState
 O = PrintOutcome  # noqa: E741 - short, like A for the states

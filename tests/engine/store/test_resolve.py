@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.engine.conftest import FORMAT, GTIN, make_request
 
 from jejak.engine.batch_record import BatchStatus, CodeForm
 from jejak.engine.codes import Level
@@ -23,6 +22,7 @@ from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import CodeRef, Store
 from jejak.engine.store.resolve import _resolve_slowly, split_read
 from jejak.engine.symbology import Symbology
+from jejak.testing import FORMAT, GTIN, make_request
 
 NIE_ONLY = "DKL2012345678A1"
 SSCC = SsccFormat.parse(company_prefix="8991234", extension=0)

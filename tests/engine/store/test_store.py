@@ -8,7 +8,7 @@ from pathlib import Path
 import lmdb
 import numpy as np
 import pytest
-from tests.engine.conftest import FORMAT, GTIN, make_request, raw
+from tests.engine.conftest import raw
 
 from jejak.engine.batch_record import BatchStatus, CodeForm, CodeSource
 from jejak.engine.codes import CodeState, Level
@@ -26,6 +26,7 @@ from jejak.engine.lookup import lookup
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.engine.store import _layout as layout
+from jejak.testing import FORMAT, GTIN, make_request
 
 A = CodeState
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from biip.sscc import Sscc
-from tests.engine.conftest import FORMAT, GTIN, make_request, raw
+from tests.engine.conftest import raw
 
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeForm, CodeSource
 from jejak.engine.codes import CodeState, Level
@@ -34,6 +34,7 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import Store
 from jejak.engine.store import _layout as layout
+from jejak.testing import FORMAT, GTIN, make_request
 
 A = CodeState
 SSCC = SsccFormat.parse(company_prefix="8991234", extension=0)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.engine.conftest import FORMAT, GTIN, NIE, make_request
 
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeState, Level
@@ -24,6 +23,7 @@ from jejak.engine.store import (
     Store,
     UnitOfWork,
 )
+from jejak.testing import FORMAT, GTIN, NIE, make_request
 
 A = CodeState
 

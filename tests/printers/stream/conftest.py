@@ -12,46 +12,35 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import zmq
-from tests.engine.conftest import GTIN, NIE, make_request
 
 from jejak.engine.codes import Level
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
-from jejak.engine.product import Product
-from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.stream import PrintEngine, StreamReport, wire
 from jejak.printers.stream.curve import CurveClient
 from jejak.printers.stream.wire import Message, RefusalReason
-from jejak.testing import RECV_TIMEOUT, poll_within
+from jejak.testing import FORMAT, RECV_TIMEOUT, make_request, poll_within
 
-FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
 PRIMARY = 1 << 40  # job id = level << 40 | index
 QUIET = 0.3  # seconds of silence that count as "nothing more came"
 HELLO = {"protocol": 1, "printer": "p1", "kind": "coder", "buffer": 500, "level": "primary"}
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A store with one product and batch B1 of 500 primary codes."""
-    opened = Store(tmp_path / "store", map_size=1 << 30)
-    try:
-        opened.add_product(
-            Product.parse(nie=NIE, name="Amoxicillin 500 mg", packaging="Dus", gtin=GTIN),
-            actor="qa",
-        )
-        record = opened.open_batch(make_request("B1", 500), serial_format=FORMAT, actor="qa")
-        with opened.view() as view:  # warm the serial formatter (numba, once per process), so
-            code_texts(view, record, Level.PRIMARY, np.arange(1))  # turns stay short
-        yield opened
-    finally:
-        opened.close()
+def store(store: Store, request: pytest.FixtureRequest) -> Store:
+    """The shared store, with batch B1 of 500 primary codes (or the test module's
+    `BATCH_CODES`)."""
+    count = getattr(request.module, "BATCH_CODES", 500)
+    record = store.open_batch(make_request("B1", count), serial_format=FORMAT, actor="qa")
+    with store.view() as view:  # warm the serial formatter (numba, once per process), so
+        code_texts(view, record, Level.PRIMARY, np.arange(1))  # turns stay short
+    return store
 
 
 @dataclass

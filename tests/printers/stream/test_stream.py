@@ -17,7 +17,6 @@ from typing import Any
 import msgpack
 import pytest
 import zmq
-from tests.engine.conftest import GTIN
 from tests.printers.stream.conftest import (
     HELLO,
     PRIMARY,
@@ -43,7 +42,7 @@ from jejak.printers.stream.curve import (
     public_key,
 )
 from jejak.printers.stream.wire import Message, RefusalReason
-from jejak.testing import RECV_TIMEOUT, poll_within
+from jejak.testing import GTIN, RECV_TIMEOUT, poll_within
 
 O = PrintOutcome  # noqa: E741 - short, as in the ledger tests
 R = RefusalReason

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import CodeForm
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
-from jejak.engine.product import Product
-from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
@@ -35,27 +31,7 @@ from jejak.printers.symbols import SymbolKind, read
 from jejak.printers.zpl.client import ZplPrinter
 from jejak.testing import StartCoder, StartZpl
 
-NIE = "DKL1234567890A1"
-GTIN = "08991234567891"
-CODES = 3000
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "store", map_size=1 << 30)
-    try:
-        opened.add_product(
-            Product.parse(nie=NIE, name="Amoxicillin", packaging="Dus", gtin=GTIN), actor="qa"
-        )
-        request = CodeRequest.parse(
-            nie=NIE, batch="B1", expiry="2028-10-31", primary_count=CODES,
-            max_per_secondary=12, max_per_tertiary=10, gtin=GTIN,
-        )  # fmt: skip
-        fmt = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
-        opened.open_batch(request, serial_format=fmt, actor="qa")
-        yield opened
-    finally:
-        opened.close()
+CODES = BATCH_CODES = 3000  # the `store` fixture (conftest.py) opens B1 with this many
 
 
 @dataclass
