@@ -22,11 +22,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidCombination, InvalidDate, InvalidQuantity
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.nie import Nie
+from jejak.engine.text import describe
 from jejak.engine.working_days import WorkingDays
 
 __all__ = ["MAX_PRIMARY_CODES", "CodeRequest", "RequestSchedule"]

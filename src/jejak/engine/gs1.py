@@ -40,7 +40,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
-from jejak.engine._text import describe
 from jejak.engine.check_digit import gs1_check_digit
 from jejak.engine.errors import (
     IncompleteCode,
@@ -52,6 +51,7 @@ from jejak.engine.errors import (
     UnknownApplicationIdentifier,
 )
 from jejak.engine.gs1_date import Gs1Date
+from jejak.engine.text import describe
 
 __all__ = [
     "AI",

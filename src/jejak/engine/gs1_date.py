@@ -15,8 +15,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidDate, InvalidFormat
+from jejak.engine.text import describe
 
 __all__ = ["Gs1Date"]
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidLength, UnknownNie
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.nie import Method, Nie, required_method
+from jejak.engine.text import describe
 
 __all__ = ["Product", "parse_text_field"]
 

@@ -36,8 +36,8 @@ import numpy.typing as npt
 
 from jejak.engine._feistel import MOD_V, ROUNDS, decrypt_halves, format_many, key_params
 from jejak.engine._siphash import key_words, siphash24
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
+from jejak.engine.text import describe
 
 __all__ = [
     "MAX_GUESS_PROBABILITY",

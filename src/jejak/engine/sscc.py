@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine._text import describe
 from jejak.engine.check_digit import gs1_check_digit
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
+from jejak.engine.text import describe
 
 __all__ = ["SsccFormat"]
 

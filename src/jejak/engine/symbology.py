@@ -16,9 +16,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, ValidationError
 from jejak.engine.gs1 import CodeKind, ElementString
+from jejak.engine.text import describe
 
 __all__ = ["Read", "Symbology", "parse_read"]
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidQuantity
+from jejak.engine.text import describe
 
 __all__ = [
     "DeviceEvent",

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, ProtocolError
+from jejak.engine.text import describe
 
 __all__ = [
     "FIELD_NAME", "HINT", "JOB_NAME", "MAX_FIELDS", "MAX_LINE", "MAX_SEQ", "PRINTABLE", "Ack",

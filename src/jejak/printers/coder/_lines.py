@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from jejak.engine._text import describe
+from jejak.engine.text import describe
 from jejak.printers.coder._frames import (
     FIELD_NAME,
     HINT,

@@ -27,8 +27,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from jejak.engine._text import describe
 from jejak.engine.errors import DeviceFault, InvalidCombination, InvalidQuantity, ProtocolError
+from jejak.engine.text import describe
 from jejak.printers.coder._frames import (
     MAX_SEQ,
     Ack,

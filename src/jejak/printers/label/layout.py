@@ -30,9 +30,9 @@ from functools import cache
 
 from PIL import ImageFont
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidCombination, InvalidFormat, SymbolError
 from jejak.engine.gs1 import AI, ElementString
+from jejak.engine.text import describe
 from jejak.printers.label.model import (
     CAPTION,
     Label,

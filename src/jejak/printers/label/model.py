@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidQuantity, ValidationError
 from jejak.engine.gs1 import AI, GS, GS_ESCAPE, ElementString
 from jejak.engine.symbology import parse_read
+from jejak.engine.text import describe
 from jejak.printers.label.size_rule import ModuleSize, check_dpi
 from jejak.printers.symbols import Symbol, SymbolKind
 

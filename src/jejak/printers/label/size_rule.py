@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity
+from jejak.engine.text import describe
 
 __all__ = [
     "MIN_SYMBOL_MM",

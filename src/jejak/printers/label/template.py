@@ -26,9 +26,9 @@ import math
 from dataclasses import dataclass
 from enum import IntEnum
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidCombination, InvalidFormat, InvalidQuantity
 from jejak.engine.gs1 import AI
+from jejak.engine.text import describe
 from jejak.printers.label.layout import font, module_note
 from jejak.printers.label.model import CAPTION, LabelSpec, LabelSymbology, TextLine, TextRole
 from jejak.printers.label.size_rule import module_size

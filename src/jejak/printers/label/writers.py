@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat
+from jejak.engine.text import describe
 from jejak.printers.label.model import Label
 from jejak.printers.label.png import render_png
 from jejak.printers.label.svg import render_svg

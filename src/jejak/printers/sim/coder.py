@@ -29,8 +29,8 @@ import time
 from collections import deque
 from collections.abc import Collection
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity
+from jejak.engine.text import describe
 from jejak.printers.coder import (
     MAX_SEQ,
     Ack,

@@ -31,8 +31,8 @@ from collections import deque
 import numpy as np
 from numpy.typing import NDArray
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
+from jejak.engine.text import describe
 from jejak.printers.sim._server import Link, TcpServer
 from jejak.printers.zpl.format import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus

@@ -23,8 +23,8 @@ from typing import Any
 
 import msgpack
 
-from jejak.engine._text import describe
 from jejak.engine.errors import ProtocolError
+from jejak.engine.text import describe
 from jejak.printers.device import DeviceState
 
 __all__ = [

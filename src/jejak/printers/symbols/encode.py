@@ -19,9 +19,9 @@ import segno
 import zxingcpp
 from numpy.typing import NDArray
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidCombination, InvalidFormat, InvalidLength, SymbolError
 from jejak.engine.gs1 import GS, ElementString
+from jejak.engine.text import describe
 from jejak.printers.symbols.libdmtx import datamatrix_libdmtx, too_long_for_rectangle
 from jejak.printers.symbols.symbol import (
     Backend,

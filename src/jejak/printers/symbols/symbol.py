@@ -19,9 +19,9 @@ from typing import TypeAlias, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat
 from jejak.engine.symbology import Symbology
+from jejak.engine.text import describe
 
 __all__ = ["Backend", "Decoded", "ErrorCorrection", "Matrix", "Shape", "Symbol", "SymbolKind"]
 

@@ -14,9 +14,9 @@ import numpy as np
 import zxingcpp
 from numpy.typing import NDArray
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, InvalidQuantity, SymbolError
 from jejak.engine.symbology import Symbology
+from jejak.engine.text import describe
 from jejak.printers.symbols.symbol import Decoded, Symbol, SymbolKind, _choice
 
 __all__ = ["read", "to_image", "verify"]

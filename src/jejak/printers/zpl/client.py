@@ -36,8 +36,8 @@ from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
 
-from jejak.engine._text import describe
 from jejak.engine.errors import DeviceFault, InvalidQuantity, ProtocolError, ValidationError
+from jejak.engine.text import describe
 from jejak.printers.device import (
     DeviceEvent,
     DeviceKind,

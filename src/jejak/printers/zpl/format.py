@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import InvalidFormat, ProtocolError
 from jejak.engine.gs1 import GS, ElementString
+from jejak.engine.text import describe
 from jejak.printers.label.layout import hri_date
 from jejak.printers.label.model import LabelSymbology
 from jejak.printers.label.template import FieldNumber, Template

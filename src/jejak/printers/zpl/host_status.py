@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jejak.engine._text import describe
 from jejak.engine.errors import ProtocolError
+from jejak.engine.text import describe
 from jejak.printers.device import DeviceState
 
 __all__ = ["CANCEL_ALL", "HOST_STATUS", "HostStatus", "decode_host_status", "parse_host_status"]

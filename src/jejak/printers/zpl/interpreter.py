@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jejak.engine._text import describe
 from jejak.engine.errors import ProtocolError
+from jejak.engine.text import describe
 
 __all__ = ["Command", "Control", "FieldDef", "Format", "Interpreter", "Label", "tokenize"]
 

@@ -1,4 +1,4 @@
-"""Plumbing for error messages about text input."""
+"""Text input in error messages: every package that names a bad value quotes it this way."""
 
 from __future__ import annotations
 
