@@ -17,5 +17,5 @@ __all__ = ["FORMAT", "GTIN", "NIE", "make_request", "raw"]
 def raw(store: Store) -> Iterator[tuple[Any, dict[str, Any]]]:
     """White box: a write transaction on the store's LMDB environment and its databases, for
     tests that play a disk fault or an intruder (nothing in Jejak writes this way)."""
-    with store._env.begin(write=True) as txn:
-        yield txn, store._dbs
+    with store._core.env.begin(write=True) as txn:
+        yield txn, store._core.dbs

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.engine.conftest import raw
 
 from jejak.engine.batch_record import CodeForm
 from jejak.engine.codes import Level
@@ -84,7 +85,7 @@ def test_two_workers_store_what_one_worker_stores(store: Store, tmp_path: Path) 
     pregenerate(store, "B1", workers=2, levels=[Level.PRIMARY])
     indices = np.arange(300, dtype=np.int64)
     two = load_symbols(store, "B1", Level.PRIMARY, indices)
-    with store._env.begin(write=True) as txn:  # white box: forget the pages, then make them
-        txn.drop(store._dbs["symbols"], delete=False)  # again with one worker
+    with raw(store) as (txn, dbs):  # white box: forget the pages, then make them again
+        txn.drop(dbs["symbols"], delete=False)  # with one worker
     pregenerate(store, "B1", workers=1, levels=[Level.PRIMARY])
     assert load_symbols(store, "B1", Level.PRIMARY, indices) == two

@@ -17,6 +17,7 @@ from jejak.engine.codes import CodeState, Level
 from jejak.engine.issued_codes import parse_issued_codes
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import CodeInfo, lookup
+from jejak.engine.store import resolve
 
 _LEVELS = [level.name.lower() for level in Level]
 
@@ -134,7 +135,7 @@ def _mark(args: argparse.Namespace) -> int:
     target = CodeState.parse(args.state)
     with open_store(args) as store:
         with store.view() as view:
-            found = [view.resolve(data) for data in args.data]
+            found = [resolve(view, data) for data in args.data]
             before = [view.state_of(r.record, r.ref.level, r.ref.index) for r in found]
         # One unit of work for every code: one illegal transition changes none.
         store.mark([r.ref for r in found], target, actor=actor(args))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.gs1 import AI, ElementString
-from jejak.engine.store import CodeRef, Event, Store
+from jejak.engine.store import CodeRef, Event, Store, resolve
 
 __all__ = ["CodeInfo", "lookup"]
 
@@ -34,7 +34,7 @@ class CodeInfo:
 def lookup(store: Store, data: str) -> CodeInfo:
     """Look up raw, HRI or symbology-prefixed data, or a bare serial (searched in every scope)."""
     with store.view() as view:
-        found = view.resolve(data)
+        found = resolve(view, data)
         record, ref = found.record, found.ref
         state = view.state_of(record, ref.level, ref.index)
         history = view.history(ref)

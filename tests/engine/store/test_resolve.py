@@ -20,7 +20,7 @@ from jejak.engine.listing import iter_code_lines
 from jejak.engine.product import Product
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import CodeRef, Store
-from jejak.engine.store.resolve import _resolve_slowly, split_read
+from jejak.engine.store.resolve import _resolve_slowly, resolve, split_read
 from jejak.engine.symbology import Symbology
 from jejak.testing import FORMAT, GTIN, make_request
 
@@ -79,7 +79,7 @@ def test_the_fast_path_and_the_full_path_agree(filled: Store) -> None:
             for level in Level:
                 for raw in raws(filled, batch, level)[::37]:
                     for data in forms(raw):
-                        fast, slow = view.resolve(data), _resolve_slowly(view, data)
+                        fast, slow = resolve(view, data), _resolve_slowly(view, data)
                         assert (fast.ref, fast.serial, fast.record) == (
                             slow.ref, slow.serial, slow.record
                         )  # fmt: skip
@@ -145,6 +145,6 @@ def test_resolve_of_many_codes(filled: Store) -> None:
     record = filled.batch("G1")
     lines = raws(filled, "G1", Level.PRIMARY)
     with filled.view() as view:
-        indices = [view.resolve("]d2" + line).ref.index for line in lines]
+        indices = [resolve(view, "]d2" + line).ref.index for line in lines]
     assert indices == list(range(record.level(Level.PRIMARY).count))
     assert np.all(np.diff(indices) == 1)

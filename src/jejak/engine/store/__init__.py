@@ -17,7 +17,7 @@ from jejak.engine.store._records import OutboxRecord
 from jejak.engine.store.columns import PAGE, PRINTS, STATES, SYMBOLS, PagedColumn, PageSet
 from jejak.engine.store.events import AuditReport, Event, EventKind, index_payload
 from jejak.engine.store.ranges import CounterRange, LocalRangeSource, RangeSource
-from jejak.engine.store.resolve import Resolution
+from jejak.engine.store.resolve import Resolution, resolve
 from jejak.engine.store.store import DEFAULT_MAP_SIZE, Store, sorted_unique
 from jejak.engine.store.unit_of_work import Hook, UnitOfWork
 from jejak.engine.store.view import CodeRef, StoreView
@@ -44,5 +44,6 @@ __all__ = [
     "StoreView",
     "UnitOfWork",
     "index_payload",
+    "resolve",
     "sorted_unique",
 ]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource, LevelAllocation
@@ -14,18 +15,32 @@ from jejak.engine.batch_record import scope_of as scope_of_key
 from jejak.engine.codes import Level
 from jejak.engine.errors import Duplicate, StoreError
 from jejak.engine.gs1 import AI, Element
+from jejak.engine.product import Product
 from jejak.engine.serial_keys import SerialKey
 from jejak.engine.serials import SerialFormat
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import scopes
 from jejak.engine.store.events import EventKind
-from jejak.engine.store.ranges import CounterRange
-from jejak.engine.store.unit_of_work import duplicate_code
+from jejak.engine.store.ranges import CounterRange, RangeSource
+from jejak.engine.store.unit_of_work import UnitOfWork, duplicate_code
+from jejak.engine.store.view import StoreView
 
-if TYPE_CHECKING:
-    from jejak.engine.store.store import Store
+__all__ = ["Opener", "open_batch"]
 
-__all__ = ["open_batch"]
+
+class Opener(Protocol):
+    """What opening a batch needs of the store."""
+
+    @property
+    def ranges(self) -> RangeSource: ...
+
+    def product(self, nie: str) -> Product: ...
+
+    def current_key(self, *, actor: str) -> SerialKey: ...
+
+    def view(self) -> AbstractContextManager[StoreView]: ...
+
+    def unit_of_work(self, actor: str) -> AbstractContextManager[UnitOfWork]: ...
 
 
 def _counts(request: CodeRequest, overage_pct: float, imported: Sequence[bytes] | None) -> dict[
@@ -57,7 +72,7 @@ def _sources(
 
 
 def open_batch(
-    store: Store, request: CodeRequest, *, serial_format: SerialFormat, overage_pct: float,
+    store: Opener, request: CodeRequest, *, serial_format: SerialFormat, overage_pct: float,
     imported: Sequence[bytes] | None, sscc: SsccFormat | None, actor: str, opened_at: str,
 ) -> BatchRecord:  # fmt: skip
     product = store.product(request.nie.value)
@@ -121,7 +136,7 @@ def open_batch(
 
 
 def _precheck(
-    store: Store, batch: str, scope: bytes, *, serial_format: SerialFormat,
+    store: Opener, batch: str, scope: bytes, *, serial_format: SerialFormat,
     sscc: SsccFormat | None, imported: Sequence[bytes] | None,
 ) -> int:  # fmt: skip
     """Refuse what the unit of work would refuse, before any range is reserved; the key epoch
@@ -192,7 +207,7 @@ def _split(ranges: list[CounterRange], wanted: dict[Level, int]) -> dict[Level, 
     return out
 
 
-def _reserve(store: Store, scope: bytes, epoch: int, count: int, actor: str) -> list[CounterRange]:
+def _reserve(store: Opener, scope: bytes, epoch: int, count: int, actor: str) -> list[CounterRange]:
     ranges = list(store.ranges.reserve(scope, epoch, count, actor=actor))
     if sum(r.count for r in ranges) != count or any(
         r.scope != scope or r.epoch != epoch or r.count <= 0 for r in ranges

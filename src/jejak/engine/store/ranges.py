@@ -12,14 +12,14 @@ printed, so a batch's unused codes are voided at close instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from jejak.engine.errors import StoreError
-
-if TYPE_CHECKING:
-    from jejak.engine.store.store import Store
+from jejak.engine.store.unit_of_work import UnitOfWork
+from jejak.engine.store.view import StoreView
 
 __all__ = ["CounterRange", "LocalRangeSource", "RangeSource"]
 
@@ -52,15 +52,18 @@ class RangeSource(Protocol):
 
 class LocalRangeSource:
     """Ranges granted from the store's own ``counters`` database, each grant a durable unit of
-    work with its audit event."""
+    work with its audit event. Built from the store's `view` and `unit_of_work`."""
 
-    __slots__ = ("_store",)
+    __slots__ = ("_unit_of_work", "_view")
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(
+        self, view: Callable[[], AbstractContextManager[StoreView]],
+        unit_of_work: Callable[[str], AbstractContextManager[UnitOfWork]],
+    ) -> None:  # fmt: skip
+        self._view, self._unit_of_work = view, unit_of_work
 
     def issued(self, scope: bytes, epoch: int) -> int:
-        with self._store.view() as view:
+        with self._view() as view:
             return view.issued(scope, epoch)
 
     def reserve(
@@ -68,6 +71,6 @@ class LocalRangeSource:
     ) -> Sequence[CounterRange]:
         if count < 0:
             raise StoreError(f"Invalid range of {count} counters: expected 0 or more.")
-        with self._store.unit_of_work(actor) as uow:
+        with self._unit_of_work(actor) as uow:
             start = uow.advance_counter(scope, epoch, count)
         return [CounterRange(scope, epoch, start, count)]

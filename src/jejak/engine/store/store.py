@@ -26,17 +26,17 @@ from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource, Leve
 from jejak.engine.codes import CLOSE_RESOLUTION, CodeState, Level
 from jejak.engine.errors import InvalidQuantity, StoreError
 from jejak.engine.product import Product
-from jejak.engine.serial_keys import SerialKey, SerialKeyring
+from jejak.engine.serial_keys import SerialKey
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _layout
-from jejak.engine.store._cache import StoreCache
+from jejak.engine.store._core import StoreCore
 from jejak.engine.store._opening import open_batch
 from jejak.engine.store.events import AuditReport, Event, EventKind
 from jejak.engine.store.migrations import open_databases
 from jejak.engine.store.ranges import LocalRangeSource, RangeSource
 from jejak.engine.store.reconcile import reconcile
-from jejak.engine.store.resolve import Resolution
+from jejak.engine.store.resolve import Resolution, resolve
 from jejak.engine.store.unit_of_work import Hook, UnitOfWork
 from jejak.engine.store.view import CodeRef, StoreView
 
@@ -63,21 +63,21 @@ class Store:
     ) -> None:  # fmt: skip
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._env = lmdb.open(str(self.path), map_size=map_size, max_dbs=_layout.MAX_DATABASES,
-                              max_readers=256, readahead=False)  # fmt: skip
+        env = lmdb.open(str(self.path), map_size=map_size, max_dbs=_layout.MAX_DATABASES,
+                        max_readers=256, readahead=False)  # fmt: skip
         try:
-            self._dbs = open_databases(self._env, str(self.path))
+            dbs = open_databases(env, str(self.path))
         except BaseException:
-            self._env.close()
+            env.close()
             raise
-        self.keyring = SerialKeyring(self.path)
-        self.ranges: RangeSource = ranges if ranges is not None else LocalRangeSource(self)
+        self._core = StoreCore(self.path, env, dbs)
+        self.keyring = self._core.keyring
+        self.ranges: RangeSource = ranges if ranges is not None else \
+            LocalRangeSource(self.view, self.unit_of_work)  # fmt: skip
         self.hooks: list[Hook] = list(hooks)
-        self._cache = StoreCache()
-        self._permutations: dict[tuple[SerialFormat, bytes, int], SerialPermutation] = {}
 
     def close(self) -> None:
-        self._env.close()
+        self._core.env.close()
 
     def __enter__(self) -> Store:
         return self
@@ -88,14 +88,14 @@ class Store:
     @contextmanager
     def view(self) -> Iterator[StoreView]:
         """A consistent read-only view (one read transaction)."""
-        with self._env.begin() as txn:
-            yield StoreView(self, txn)
+        with self._core.env.begin() as txn:
+            yield StoreView(self._core, txn)
 
     @contextmanager
     def unit_of_work(self, actor: str) -> Iterator[UnitOfWork]:
         """One write transaction: commits when the block ends, writes nothing if it raises."""
-        with self._env.begin(write=True) as txn:
-            uow = UnitOfWork(self, txn, actor, tuple(self.hooks))
+        with self._core.env.begin(write=True) as txn:
+            uow = UnitOfWork(self._core, txn, actor, tuple(self.hooks))
             yield uow
             uow.finish()
 
@@ -121,7 +121,7 @@ class Store:
         if view is None:
             with self.view() as own:
                 return self.key_for(epoch, own)
-        return self.keyring.load(epoch, key_id=view.key_id(epoch))
+        return self._core.key(epoch, view.key_id(epoch))
 
     def current_key(self, *, actor: str) -> SerialKey:
         """The key of the current epoch, generating and recording epoch 0 on first use."""
@@ -155,21 +155,9 @@ class Store:
             self.keyring.create(epoch)  # fmt: skip
 
     def permutation(self, record: BatchRecord) -> SerialPermutation:
-        if record.serial_format is None or record.epoch is None:
-            raise StoreError(f"Batch {record.batch!r} has no self-issued serials.")
-        return self.permutation_of(record.serial_format, record.scope, record.epoch)
-
-    def permutation_of(
-        self, fmt: SerialFormat, scope: bytes, epoch: int, *, view: StoreView | None = None
-    ) -> SerialPermutation:
-        """The permutation of (format, scope, epoch), cached: keys never change once written."""
-        cache_key = (fmt, scope, epoch)
-        found = self._permutations.get(cache_key)
-        if found is None:
-            key = self.key_for(epoch, view)
-            found = SerialPermutation(fmt, key=key.secret, scope=scope, epoch=epoch)
-            self._permutations[cache_key] = found
-        return found
+        """The permutation that formats a batch's self-issued serials (cached)."""
+        with self.view() as view:
+            return view.permutation(record)
 
     # Batches -------------------------------------------------------------------------------
 
@@ -301,7 +289,7 @@ class Store:
     def resolve(self, data: str) -> Resolution:
         """The code a read names (raw, ``]d2``/``]Q3``, HRI, bare serial or SSCC)."""
         with self.view() as view:
-            return view.resolve(data)
+            return resolve(view, data)
 
     def history(self, ref: CodeRef) -> tuple[Event, ...]:
         with self.view() as view:

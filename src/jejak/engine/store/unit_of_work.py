@@ -19,7 +19,7 @@ writing nothing, if the block raises.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,13 +37,11 @@ from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _event_index, _layout, scopes
+from jejak.engine.store._core import StoreCore
 from jejak.engine.store._records import OutboxRecord, product_to_json
 from jejak.engine.store.columns import STATES, PagedColumn, PageSet, group_by_page
 from jejak.engine.store.events import Chain, Event, EventKind, index_payload
 from jejak.engine.store.view import StoreView
-
-if TYPE_CHECKING:
-    from jejak.engine.store.store import Store
 
 __all__ = ["Hook", "UnitOfWork", "duplicate_code"]
 
@@ -65,8 +63,8 @@ class UnitOfWork(StoreView):
 
     __slots__ = ("_bumped", "_chain", "_covered", "_hooks", "_moved", "_open", "_pages", "actor")
 
-    def __init__(self, store: Store, txn: Any, actor: str, hooks: Sequence[Hook]) -> None:
-        super().__init__(store, txn, cached=False)
+    def __init__(self, core: StoreCore, txn: Any, actor: str, hooks: Sequence[Hook]) -> None:
+        super().__init__(core, txn, cached=False)
         self.actor = actor
         self._hooks = hooks
         self._chain: Chain | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,13 +23,11 @@ from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _event_index, _layout, events
+from jejak.engine.store._cache import StoreCache
+from jejak.engine.store._core import StoreCore
 from jejak.engine.store._records import OutboxRecord, product_from_json
 from jejak.engine.store.columns import STATES, PagedColumn, PageSet
 from jejak.engine.store.events import AuditReport, Event
-from jejak.engine.store.resolve import Resolution, resolve
-
-if TYPE_CHECKING:
-    from jejak.engine.store.store import Store
 
 __all__ = ["CodeRef", "StoreView"]
 
@@ -56,12 +54,16 @@ class CodeRef:
 class StoreView:
     """Typed reads over one transaction. Do not keep it beyond its `with` block."""
 
-    __slots__ = ("_cache", "_dbs", "_store", "_txn")
+    __slots__ = ("_cached", "_core", "_dbs", "_txn")
 
-    def __init__(self, store: Store, txn: Any, *, cached: bool = True) -> None:
-        self._store, self._txn, self._dbs = store, txn, store._dbs
+    def __init__(self, core: StoreCore, txn: Any, *, cached: bool = True) -> None:
+        self._core, self._txn, self._dbs = core, txn, core.dbs
         # Only committed data may be cached: a unit of work reads around the cache.
-        self._cache = store._cache if cached else None
+        self._cached = cached
+
+    def _cache(self) -> StoreCache | None:
+        """The store's cache, in step with this view's generation (None: do not cache)."""
+        return self._core.cache.sync(self.generation()) if self._cached else None
 
     # Products ------------------------------------------------------------------------------
 
@@ -92,9 +94,9 @@ class StoreView:
         return bool(batch) and self._txn.get(batch.encode(), db=self._dbs["batches"]) is not None
 
     def batch_by_id(self, batch_id: int) -> BatchRecord:
-        cached = None if self._cache is None else self._cache.batch(self, batch_id)
-        if cached is not None:
-            return cached
+        cache = self._cache()
+        if cache is not None and batch_id in cache.batches:
+            return cache.batches[batch_id]
         name = self._txn.get(_layout.batch_id_key(batch_id), db=self._dbs["batch_ids"])
         if name is None:
             raise StoreCorrupted(
@@ -102,8 +104,8 @@ class StoreView:
                 "verify` and restore the store from backup."
             )
         record = self.batch(bytes(name).decode())
-        if self._cache is not None:
-            self._cache.keep_batch(self, record)
+        if cache is not None:
+            cache.batches[batch_id] = record
         return record
 
     def batches(self) -> list[BatchRecord]:
@@ -216,29 +218,44 @@ class StoreView:
         return found
 
     def cached_serial_format(self, scope: bytes) -> SerialFormat | None:
-        if self._cache is None:
-            return self.serial_format(scope)
-        return self._cache.serial_format(self, scope)
+        formats = self._core.cache.formats  # never change once written: no generation check
+        found = formats.get(scope) if self._cached else None
+        if found is None:
+            found = self.serial_format(scope)
+            if found is not None and self._cached:
+                formats[scope] = found
+        return found
 
     def cached_sscc_scopes(self) -> list[tuple[bytes, SsccFormat]]:
-        if self._cache is None:
+        cache = self._cache()
+        if cache is None:
             return self.sscc_scopes()
-        return self._cache.sscc_scopes(self)
+        if cache.ssccs is None:
+            cache.ssccs = self.sscc_scopes()
+        return cache.ssccs
 
     def sscc_scopes(self) -> list[tuple[bytes, SsccFormat]]:
         return [(scope, fmt) for scope, fmt in self.scopes(sscc=True)
                 if isinstance(fmt, SsccFormat)]  # fmt: skip
 
     def cached_epochs(self) -> list[int]:
-        return self.epochs() if self._cache is None else self._cache.epochs(self)
+        cache = self._cache()
+        if cache is None:
+            return self.epochs()
+        if cache.epochs is None:
+            cache.epochs = self.epochs()
+        return cache.epochs
 
     def permutation(self, record: BatchRecord) -> SerialPermutation:
         """The permutation that formats a batch's self-issued serials."""
-        return self._store.permutation(record)
+        if record.serial_format is None or record.epoch is None:
+            raise StoreError(f"Batch {record.batch!r} has no self-issued serials.")
+        return self._core.permutation_of(record.serial_format, record.scope, record.epoch,
+                                         record.key_id)  # fmt: skip
 
     def permutation_of(self, fmt: SerialFormat, scope: bytes, epoch: int) -> SerialPermutation:
         """The keyed permutation of (format, scope, epoch), cached by the store."""
-        return self._store.permutation_of(fmt, scope, epoch, view=self)
+        return self._core.permutation_of(fmt, scope, epoch, self.key_id(epoch))
 
     def key_id(self, epoch: int) -> str | None:
         value = self._txn.get(f"key:{epoch}".encode(), db=self._dbs["meta"])
@@ -291,10 +308,6 @@ class StoreView:
             return None
         batch_id, level, index = _layout.unpack_index_value(bytes(hit))
         return CodeRef(batch_id, Level(level), index)
-
-    def resolve(self, data: str) -> Resolution:
-        """The code a read names (raw, ``]d2``/``]Q3``, HRI, bare serial or SSCC digits)."""
-        return resolve(self, data)
 
     # Events --------------------------------------------------------------------------------
 
