@@ -1,6 +1,6 @@
-"""Imports: every module of Jejak imports whatever is imported first (printers.label writes ZPL
-with printers.zpl's builders, and the Zebra client builds printers.label's template), and none
-but jejak.testing imports pytest. Checked in a fresh interpreter, where no test loaded them.
+"""Imports: every module of Jejak imports whatever is imported first (printers.label writes its
+ZPL with printers.zpl's escapes, and the Zebra client is handed printers.label's format), and
+none but jejak.testing imports pytest. Checked in a fresh interpreter, where no test loaded them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ MODULES = sorted(
 FIRSTS = [
     "jejak.printers.label", "jejak.printers.label.layout", "jejak.printers.label.template",
     "jejak.printers.label.zpl", "jejak.printers.label.writers", "jejak.printers.zpl",
-    "jejak.printers.zpl.format", "jejak.printers.zpl.client", "jejak.printers.sim",
+    "jejak.printers.zpl.escape", "jejak.printers.zpl.format", "jejak.printers.zpl.client",
+    "jejak.printers.sim",
     "jejak.printers.sim.zpl", "jejak.printers.stream", "jejak.printers.coder", "jejak.cli.main",
 ]  # fmt: skip
 CHECK = """

@@ -13,6 +13,7 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
 from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
+from jejak.printers.label import ZplLabelFormat
 from jejak.printers.sim.coder import CoderSimulator
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.stream import PrintEngine, StreamReport
@@ -72,7 +73,7 @@ def print_packs(store: Store, batch: str, packs: int, *, actor: str) -> npt.NDAr
 def print_cases(store: Store, batch: str, cases: int, *, actor: str) -> bytes:
     """Print `cases` case labels on a ZPL printer simulator; the last label's decoded pixels."""
     with ZplSimulator(rate=200) as zebra:
-        device = ZplPrinter("127.0.0.1", zebra.port, dpi=300)
+        device = ZplPrinter("127.0.0.1", zebra.port, label_format=ZplLabelFormat.for_printer(300))
         report, took = _stream(store, batch, device, level=Level.SECONDARY, printer="zebra-1",
                                target=cases, actor=actor, watermarks=(1, 3))  # fmt: skip
         print(

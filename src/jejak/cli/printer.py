@@ -123,9 +123,12 @@ def _address(value: str) -> tuple[str, int]:
 def make_device(kind: DeviceKind, address: str, *, dpi: int = 300) -> PrintDevice:
     host, port = _address(address)
     if kind is DeviceKind.ZPL:
+        from jejak.printers.label.zpl import ZplLabelFormat  # noqa: PLC0415 - one kind per process
         from jejak.printers.zpl.client import ZplPrinter  # noqa: PLC0415 - one kind per process
 
-        return ZplPrinter(host, port, dpi=dpi)
+        # The label format the printer stores: the template for its resolution, what
+        # `jejak label render --format zpl --dpi DPI` writes.
+        return ZplPrinter(host, port, label_format=ZplLabelFormat.for_printer(dpi))
     from jejak.printers.coder.client import CoderClient  # noqa: PLC0415 - one kind per process
 
     return CoderClient(host, port)

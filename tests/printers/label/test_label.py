@@ -38,11 +38,13 @@ from jejak.printers.label import (
     hri_lines,
     layout,
     module_size,
+    recall_label,
     render,
     render_bitmap,
     render_png,
     render_svg,
     render_zpl,
+    stored_format,
     template,
     zpl_format,
 )
@@ -397,9 +399,9 @@ def test_zpl_datamatrix(dpi: int) -> None:
     label = layout(LabelCode.parse(raw), LabelSpec(dpi=dpi))
     zpl = render_zpl(label)
     stored, recall, end = zpl.split("\n")
-    assert (recall, end) == (zpl_module.recall_label(raw), "")  # the drivers' hot-path recall
+    assert (recall, end) == (recall_label(raw), "")  # the drivers' hot-path recall
     form = template(LabelSpec(dpi=dpi))  # the spec's template: the same for every code
-    assert stored == zpl_module.stored_format(form) == zpl_format(label)
+    assert stored == stored_format(form) == zpl_format(label)
     assert stored.startswith("^XA^DFR:JEJAK.ZPL^FS^LH0,0")
     printed = _printed(zpl)
     assert printed.format.name == "R:JEJAK.ZPL"
@@ -424,7 +426,7 @@ def test_zpl_qr_graphic(name: str) -> None:
     zpl = render_zpl(label)
     stored, recall, _ = zpl.split("\n")
     form = template(label.spec, bpom_code=len(label.symbols) > 1)
-    assert stored == zpl_module.stored_format(form)
+    assert stored == stored_format(form)
     for qr, slot in zip(label.symbols, form.slots, strict=True):
         if qr.symbol.kind.value == "gs1-datamatrix":
             continue

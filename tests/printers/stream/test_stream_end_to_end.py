@@ -23,6 +23,7 @@ from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
 from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
+from jejak.printers.label import ZplLabelFormat
 from jejak.printers.sim.coder import CoderSimulator
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.stream import PrintEngine, StreamReport
@@ -46,7 +47,8 @@ Simulator = CoderSimulator | ZplSimulator
 
 def device_for(simulator: Simulator) -> PrintDevice:
     if isinstance(simulator, ZplSimulator):
-        return ZplPrinter("127.0.0.1", simulator.port, dpi=300, timeout=0.5)
+        form = ZplLabelFormat.for_printer(300)
+        return ZplPrinter("127.0.0.1", simulator.port, label_format=form, timeout=0.5)
     return CoderClient("127.0.0.1", simulator.port, timeout=2.0)
 
 

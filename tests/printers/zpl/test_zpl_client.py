@@ -26,7 +26,7 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
-from jejak.printers.label import module_dots
+from jejak.printers.label import ZplLabelFormat, module_dots
 from jejak.printers.sim._server import Link, TcpServer
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.zpl import HostStatus
@@ -35,6 +35,7 @@ from jejak.testing import StartZpl
 
 TIMEOUT = 0.4  # the client's ~HS timeout in these tests, seconds
 READY = HostStatus().to_bytes()
+FORM = ZplLabelFormat.for_printer(203)  # the label format the client is given
 
 
 def raw(i: int) -> bytes:
@@ -46,9 +47,10 @@ def jobs(start: int, count: int) -> list[Job]:
 
 
 @contextlib.contextmanager
-def client(port: int, **options: object) -> Iterator[ZplPrinter]:
-    settings: dict[str, object] = {"dpi": 203, "timeout": TIMEOUT, "idle_interval": 0.05}
-    printer = ZplPrinter("127.0.0.1", port, **{**settings, **options})  # type: ignore[arg-type]
+def client(port: int, *, dpi: int = 203, **options: object) -> Iterator[ZplPrinter]:
+    settings: dict[str, object] = {"timeout": TIMEOUT, "idle_interval": 0.05, **options}
+    form = ZplLabelFormat.for_printer(dpi)
+    printer = ZplPrinter("127.0.0.1", port, label_format=form, **settings)  # type: ignore[arg-type]
     try:
         printer.connect()
         yield printer
@@ -115,7 +117,7 @@ class FakePrinter(TcpServer[Link]):
 
 
 def test_it_is_a_print_device() -> None:
-    printer = ZplPrinter("127.0.0.1", 1, dpi=300, capacity=120)
+    printer = ZplPrinter("127.0.0.1", 1, label_format=FORM, capacity=120)
     assert isinstance(printer, PrintDevice)
     assert (printer.kind, printer.capacity, printer.free()) == (DeviceKind.ZPL, 120, 0)
 
@@ -260,7 +262,7 @@ def test_reconnect_cancels_what_the_printer_still_holds(zpl_simulator: StartZpl)
 def test_connect_to_nothing_is_a_device_fault() -> None:
     with socket.create_server(("127.0.0.1", 0)) as spare:
         port = spare.getsockname()[1]
-    printer = ZplPrinter("127.0.0.1", port, timeout=TIMEOUT)
+    printer = ZplPrinter("127.0.0.1", port, label_format=FORM, timeout=TIMEOUT)
     with pytest.raises(DeviceFault) as caught:
         printer.connect()
     assert str(caught.value).startswith(f"Cannot connect to the Zebra printer at 127.0.0.1:{port}")
@@ -284,7 +286,7 @@ def test_garbled_answer_is_a_fault() -> None:
 def test_connect_to_something_else_is_a_device_fault() -> None:
     with FakePrinter([b"HTTP/1.1 400 Bad Request\r\n\r\n"]) as fake:
         port = fake.port
-        printer = ZplPrinter("127.0.0.1", port, timeout=TIMEOUT)
+        printer = ZplPrinter("127.0.0.1", port, label_format=FORM, timeout=TIMEOUT)
         with pytest.raises(DeviceFault) as caught:
             printer.connect()
         assert printer.free() == 0
@@ -358,10 +360,9 @@ def test_send_and_construction_rules(zpl_simulator: StartZpl) -> None:
                           "formats in the buffer with three digits.")),
         ({"capacity": 1000}, None),
         ({"timeout": 0}, "Invalid timeout 0: expected seconds above 0. Hint: 2.0."),
-        ({"dpi": 50}, None),
     ]:  # fmt: skip
         with pytest.raises(InvalidQuantity) as caught:
-            ZplPrinter("127.0.0.1", **options)  # type: ignore[arg-type]
+            ZplPrinter("127.0.0.1", label_format=FORM, **options)  # type: ignore[arg-type]
         assert message is None or str(caught.value) == message
 
 

@@ -3,6 +3,8 @@
 `model` holds the value objects, `size_rule` the module size in whole printer dots, `layout`
 places the symbols and their text lines, `template` is the part of a layout that is the same for
 every code (what a printer stores), and `writers` renders a label through `png`, `svg` or `zpl`.
+`zpl` also writes the template as the one stored format a Zebra printer keeps (`ZplLabelFormat`,
+which `jejak.printers.zpl.ZplPrinter` is given) and its per-code recall (`RecallWriter`).
 A label is black on white (Art. 17), its symbols at least 6 mm (Art. 22), the code BPOM issued
 captioned ``BPOM RI`` when the pack carries two codes (Art. 23).
 
@@ -37,7 +39,16 @@ from jejak.printers.label.template import (
     template,
 )
 from jejak.printers.label.writers import LabelFormat, render
-from jejak.printers.label.zpl import label_template, render_zpl, zpl_format, zpl_recall
+from jejak.printers.label.zpl import (
+    RecallWriter,
+    ZplLabelFormat,
+    label_template,
+    recall_label,
+    render_zpl,
+    stored_format,
+    zpl_format,
+    zpl_recall,
+)
 
 __all__ = [
     "CAPTION",
@@ -50,11 +61,13 @@ __all__ = [
     "LabelSymbology",
     "ModuleSize",
     "PlacedSymbol",
+    "RecallWriter",
     "Slot",
     "Template",
     "TemplateField",
     "TextLine",
     "TextRole",
+    "ZplLabelFormat",
     "field_of",
     "font",
     "hri_date",
@@ -63,11 +76,13 @@ __all__ = [
     "layout",
     "module_dots",
     "module_size",
+    "recall_label",
     "render",
     "render_bitmap",
     "render_png",
     "render_svg",
     "render_zpl",
+    "stored_format",
     "template",
     "zpl_format",
     "zpl_recall",

@@ -10,8 +10,9 @@ but nothing in it depends on one code: each slot keeps room for the largest symb
 needs (`RESERVED`), and the module is the size rule's for the smallest one (16 modules for a
 DataMatrix, 21 for a QR), so every larger symbol is at least 6 mm too (Art. 22).
 
-`jejak.printers.zpl.format.stored_format` writes a template as ZPL; the Zebra client sends that
-once per connection, and ``jejak label render --format zpl`` writes the same bytes.
+`jejak.printers.label.zpl.stored_format` writes a template as ZPL; the Zebra client is given it
+(`ZplLabelFormat`) and sends it once per connection, and ``jejak label render --format zpl``
+writes the same bytes.
 
 >>> t = template(LabelSpec(dpi=203))
 >>> [(s.x, s.y, s.dots, s.side) for s in t.slots]

@@ -11,8 +11,7 @@ Printed labels are kept in order (`keep=False` keeps counts only: for long runs 
 and `render` draws one so a camera can read real pixels.
 
 >>> import socket
->>> from jejak.printers.label import LabelSpec, template
->>> from jejak.printers.zpl import recall_label, stored_format
+>>> from jejak.printers.label import LabelSpec, recall_label, stored_format, template
 >>> stored = stored_format(template(LabelSpec(dpi=203))).encode()
 >>> with ZplSimulator() as sim, socket.create_connection(("127.0.0.1", sim.port)) as link:
 ...     link.sendall(stored + recall_label("0109506000134352").encode())
@@ -34,7 +33,7 @@ from numpy.typing import NDArray
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
 from jejak.engine.text import describe
 from jejak.printers.sim._server import Link, TcpServer
-from jejak.printers.zpl.format import unescape_datamatrix
+from jejak.printers.zpl.escape import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus
 from jejak.printers.zpl.interpreter import Control, Format, Interpreter, Label
 

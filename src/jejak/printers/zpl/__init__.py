@@ -1,24 +1,26 @@
-"""Zebra ZPL II, the subset Jejak speaks: what it writes (`format`), the host status it asks for
+"""Zebra ZPL II, the subset Jejak speaks: the ``^BX`` escapes (`escape`), what the client needs of
+a label format (`format`: `StoredFormat` and the format's name), the host status it asks for
 (`host_status`), the printer's reading of a stream (`interpreter`), and the client over raw TCP
 port 9100 (`client`, the `PrintDevice` for Zebra printers).
 
-printers/README.md, "Zebra ZPL", explains the subset, the escape rules and the print-confirmation
-arithmetic.
+ZPL knows nothing of pack labels: `jejak.printers.label` writes the stored format and its recalls
+(`jejak.printers.label.ZplLabelFormat`) with these pieces, and whoever builds a `ZplPrinter`
+hands it that format. printers/README.md, "Zebra ZPL", explains the subset, the escape rules and
+the print-confirmation arithmetic.
 """
 
 from __future__ import annotations
 
 from jejak.printers.zpl.client import ZplPrinter
-from jejak.printers.zpl.format import (
+from jejak.printers.zpl.escape import (
     ESCAPE,
-    FORMAT_NAME,
+    FIELD_CHARACTER,
     DataMatrixData,
-    LabelWriter,
+    check_escape,
     escape_datamatrix,
-    recall_label,
-    stored_format,
     unescape_datamatrix,
 )
+from jejak.printers.zpl.format import FORMAT_NAME, StoredFormat, check_stored_format
 from jejak.printers.zpl.host_status import (
     CANCEL_ALL,
     HOST_STATUS,
@@ -39,6 +41,7 @@ from jejak.printers.zpl.interpreter import (
 __all__ = [
     "CANCEL_ALL",
     "ESCAPE",
+    "FIELD_CHARACTER",
     "FORMAT_NAME",
     "HOST_STATUS",
     "Command",
@@ -49,13 +52,13 @@ __all__ = [
     "HostStatus",
     "Interpreter",
     "Label",
-    "LabelWriter",
+    "StoredFormat",
     "ZplPrinter",
+    "check_escape",
+    "check_stored_format",
     "decode_host_status",
     "escape_datamatrix",
     "parse_host_status",
-    "recall_label",
-    "stored_format",
     "tokenize",
     "unescape_datamatrix",
 ]

@@ -1,11 +1,12 @@
 """The device client for Zebra printers: ZPL over raw TCP (port 9100), a `PrintDevice`.
 
-`connect` cancels whatever the printer still holds (``~JA``), sends the stored label format once
-(``^DF``: the `jejak.printers.label` template for the printer's resolution, the very bytes
-``jejak label render --format zpl`` writes) and asks for the host status (``~HS``); no answer
-within `timeout` is a `DeviceFault`.
-`send` writes the ``^XF`` recalls of many jobs in one TCP write. `poll` keeps one ``~HS`` in
-flight while jobs are unconfirmed and turns the answers into events:
+The client is given the label format it prints, a `jejak.printers.zpl.format.StoredFormat` (for
+Jejak's labels `jejak.printers.label.ZplLabelFormat.for_printer(dpi)`: the label template for the
+printer's resolution, the very bytes ``jejak label render --format zpl`` writes); ZPL knows no
+label layout. `connect` cancels whatever the printer still holds (``~JA``), sends the format's
+definition once (``^DF``) and asks for the host status (``~HS``); no answer within `timeout` is
+a `DeviceFault`. `send` writes the format's ``^XF`` recalls of many jobs in one TCP write.
+`poll` keeps one ``~HS`` in flight while jobs are unconfirmed and turns the answers into events:
 
 - printed = labels sent before the ``~HS`` - formats still in the receive buffer - labels
   remaining of the one printing (printers/README.md, "Print confirmation", explains why this
@@ -17,8 +18,10 @@ flight while jobs are unconfirmed and turns the answers into events:
 - a closed connection is `Status(DISCONNECTED)` likewise. `connect` again starts afresh.
 
 >>> from jejak.printers.device import Job, PrintDevice
+>>> from jejak.printers.label import ZplLabelFormat
 >>> from jejak.printers.sim import ZplSimulator
->>> with ZplSimulator() as sim, ZplPrinter("127.0.0.1", sim.port, dpi=203) as printer:
+>>> form = ZplLabelFormat.for_printer(203)
+>>> with ZplSimulator() as sim, ZplPrinter("127.0.0.1", sim.port, label_format=form) as printer:
 ...     printer.send([Job(1, b"0109506000134352"), Job(2, b"0109506000134352")])
 ...     events = []
 ...     while len(events) < 2:
@@ -47,10 +50,7 @@ from jejak.printers.device import (
     Printed,
     Status,
 )
-from jejak.printers.label.model import LabelSpec
-from jejak.printers.label.size_rule import module_dots
-from jejak.printers.label.template import template
-from jejak.printers.zpl.format import ESCAPE, FORMAT_NAME, LabelWriter, stored_format
+from jejak.printers.zpl.format import StoredFormat, check_stored_format
 from jejak.printers.zpl.host_status import (
     CANCEL_ALL,
     HOST_STATUS,
@@ -67,9 +67,8 @@ class ZplPrinter:
     """A Zebra printer over raw TCP: stored format, ``^XF`` labels, ``~HS`` confirmation."""
 
     def __init__(
-        self, host: str, port: int = 9100, *, dpi: int = 203, timeout: float = 2.0,
+        self, host: str, port: int = 9100, *, label_format: StoredFormat, timeout: float = 2.0,
         capacity: int = 250, status_interval: float = 0.01, idle_interval: float = 1.0,
-        module: int | None = None, format_name: str = FORMAT_NAME, escape: str = ESCAPE,
     ) -> None:  # fmt: skip
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 999:
             raise InvalidQuantity(
@@ -83,15 +82,10 @@ class ZplPrinter:
         self.host, self.port, self.timeout = host, port, float(timeout)
         self.status_interval, self.idle_interval = status_interval, idle_interval
         self._capacity = capacity
-        # The label layout's template for this printer: what `jejak label render --format zpl`
-        # writes for the same resolution, byte for byte.
-        self.template = template(
-            LabelSpec(dpi=dpi), module=module_dots(dpi) if module is None else module
-        )
-        self._format = CANCEL_ALL + stored_format(
-            self.template, name=format_name, escape=escape
-        ).encode("ascii")
-        self._writer = LabelWriter(name=format_name, escape=escape)
+        # The one stored format, as the label's owner wrote it: sent first on every connection.
+        self.label_format = check_stored_format(label_format)
+        self._format = CANCEL_ALL + label_format.definition.encode("ascii")
+        self._recall = label_format.recall
         self._sock: socket.socket | None = None
         self._received = b""
         self._in_flight: deque[int] = deque()
@@ -172,10 +166,10 @@ class ZplPrinter:
             )
         labels: list[str] = []
         accepted: list[int] = []
-        writer = self._writer
+        recall = self._recall
         for job in jobs:
             try:
-                labels.append(writer(job.data.decode("ascii")))
+                labels.append(recall(job.data.decode("ascii")))
             except (UnicodeDecodeError, ValidationError) as error:
                 self._events.append(Failed(job.job, f"not printable as a ZPL label: {error}", True))
                 continue

@@ -1,10 +1,11 @@
 """What a Zebra printer does with a ZPL stream: commands, stored formats, labels to print.
 
 `tokenize` splits ZPL into `Command`s. `Interpreter` is the printer's side, used by the simulator
-(`zpl_sim`): fed the stream in chunks as they arrive, it stores ``^DF`` formats, fills their
-``^FN`` fields on ``^XF`` and returns the `Label`s to print and the ``~`` `Control` commands, in
-stream order. No I/O. The builders of what Jejak sends are in `zpl`; printers/README.md, "Zebra
-ZPL", describes the subset.
+(`jejak.printers.sim.zpl`): fed the stream in chunks as they arrive, it stores ``^DF`` formats,
+fills their ``^FN`` fields on ``^XF`` and returns the `Label`s to print and the ``~`` `Control`
+commands, in stream order. No I/O. What Jejak sends is written by `jejak.printers.label.zpl` (the
+label format and its recalls) with `escape`; printers/README.md, "Zebra ZPL", describes the
+subset.
 
 >>> printer = Interpreter()
 >>> label, control = printer.feed(
