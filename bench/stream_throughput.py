@@ -25,6 +25,7 @@ from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
 from jejak.printers.coder.client import CoderClient
 from jejak.printers.device import PrintDevice
+from jejak.printers.label import ZplLabelFormat
 from jejak.printers.sim.coder import CoderSimulator
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.stream import PrintEngine
@@ -50,7 +51,8 @@ def driver_process(
     capacity, low, high = watermarks
     device: PrintDevice = (
         CoderClient("127.0.0.1", port, timeout=5.0) if kind == "coder"
-        else ZplPrinter("127.0.0.1", port, dpi=300, capacity=capacity, timeout=5.0)
+        else ZplPrinter("127.0.0.1", port, label_format=ZplLabelFormat.for_printer(300),
+                        capacity=capacity, timeout=5.0)
     )  # fmt: skip
     with PrinterDriver(device, endpoint, printer=name, low=low, high=high) as driver:
         driver.run()

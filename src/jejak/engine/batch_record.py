@@ -105,9 +105,11 @@ class BatchRecord:
         return next(a for a in self.levels if a.level is level)
 
     def code(self, serial: str) -> ElementString:
-        return ElementString.authentication(
-            key=self.key, batch=self.batch, expiry=self.expiry, serial=serial
-        )
+        """The batch's authentication code with this serial (validated; the key, batch and
+        expiry were validated when the batch was opened, and are in canonical order)."""
+        return ElementString((self.key, Element(AI.BATCH, self.batch),
+                              Element(AI.EXPIRY, self.expiry.yymmdd),
+                              Element.parse(AI.SERIAL, serial)))  # fmt: skip
 
     def level_code(self, level: Level, serial: str) -> ElementString:
         """The element string of a level's code from its serial (or its SSCC digits)."""

@@ -192,7 +192,10 @@ class SerialPermutation:
         chars = fmt.alphabet.characters
         self._alphabet = np.frombuffer(chars.encode(), np.uint8)
         self._head = (fmt.prefix + fmt.epoch_tag(epoch)).encode()
-        self._lookup = {ord(c): i for i, c in enumerate(chars)}
+        table = bytearray(b"\xff" * 256)  # byte -> its numeral; 0xFF: not of the alphabet
+        for i, c in enumerate(chars):
+            table[ord(c)] = i
+        self._lookup = bytes(table)
 
     def format(self, counters: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
         """Serials of `counters`, as an (n, length) array of ASCII bytes."""
@@ -226,12 +229,10 @@ class SerialPermutation:
             return None
         if len(data) != self.format_.length or not data.startswith(self._head):
             return None
-        numerals = np.empty(self.format_.permuted_length, dtype=np.uint64)
-        for j, byte in enumerate(data[len(self._head) :]):
-            value = self._lookup.get(byte)
-            if value is None:
-                return None
-            numerals[j] = value
+        mapped = data[len(self._head) :].translate(self._lookup)
+        if b"\xff" in mapped:
+            return None
+        numerals = np.frombuffer(mapped, dtype=np.uint8).astype(np.uint64)
         a, b = decrypt_halves(numerals, self._params)
         # Python integers: a domain may exceed 2**64, where the kernel's product would wrap. Such
         # a counter can never have been issued (counters are 64-bit), so it is no serial of ours.

@@ -17,10 +17,10 @@ from jejak.engine.errors import IllegalTransition
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.store import CodeRef, Event, Store, StoreView
-from jejak.engine.store._layout import BUCKET
 from jejak.testing import FORMAT, GTIN, NIE, make_request
 
 A = CodeState
+WINDOW = 4096  # codes per window of a scattered set in the index (_event_index._WINDOW)
 O = PrintOutcome  # noqa: E741 - short, like A for the states
 
 
@@ -68,14 +68,27 @@ def test_a_printed_commissioned_code_has_its_whole_life(store: Store) -> None:
     assert life(500) == [("batch.open", None), ("batch.close", None)]
 
 
-@pytest.mark.parametrize("index", [BUCKET - 1, BUCKET, 2 * BUCKET + 7, 9999])
-def test_bucket_edges(store: Store, index: int) -> None:
+@pytest.mark.parametrize("index", [WINDOW - 1, WINDOW, 2 * WINDOW + 7, 9999])
+def test_window_edges(store: Store, index: int) -> None:
     record = store.open_batch(make_request("B1", 10_000), serial_format=FORMAT, actor="qa")
-    store.transition("B1", Level.PRIMARY, np.arange(BUCKET - 1, BUCKET + 1), A.ENCODED,
+    store.transition("B1", Level.PRIMARY, np.arange(WINDOW - 1, WINDOW + 1), A.ENCODED,
                      actor="a")  # fmt: skip
-    store.transition("B1", Level.PRIMARY, np.array([2 * BUCKET + 7, 9999]), A.ENCODED, actor="b")
+    store.transition("B1", Level.PRIMARY, np.array([2 * WINDOW + 7, 9999]), A.ENCODED, actor="b")
     history = store.history(CodeRef(record.batch_id, Level.PRIMARY, index))
-    assert [e.actor for e in history] == ["qa", "a" if index < 2 * BUCKET else "b"]
+    assert [e.actor for e in history] == ["qa", "a" if index < 2 * WINDOW else "b"]
+
+
+@pytest.mark.parametrize("size", [1, 4, 5, 16, 17, 64, 65, 1024, 1025, 5000])
+def test_runs_of_every_size_class(store: Store, size: int) -> None:
+    """A run of `size` codes from 300: found from its first code to its last, not beyond."""
+    record = store.open_batch(make_request("B1", 6000), serial_format=FORMAT, actor="qa")
+    store.transition("B1", Level.PRIMARY, np.arange(300, 300 + size), A.ENCODED, actor="run")
+
+    def actors(index: int) -> list[str]:
+        return [e.actor for e in store.history(CodeRef(record.batch_id, Level.PRIMARY, index))]
+
+    assert actors(299) == actors(300 + size) == ["qa"]
+    assert actors(300) == actors(300 + size - 1) == actors(300 + size // 2) == ["qa", "run"]
 
 
 def test_other_batches_and_levels_stay_out(store: Store) -> None:
@@ -90,12 +103,12 @@ def test_other_batches_and_levels_stay_out(store: Store) -> None:
 
 # Against a walk of the whole log -----------------------------------------------------------
 
-COUNT = 3 * BUCKET + 100
+COUNT = 3 * WINDOW + 100
 moves = st.lists(
     st.tuples(
         st.sampled_from([Level.PRIMARY, Level.SECONDARY]),
         st.one_of(
-            st.tuples(st.integers(0, COUNT - 1), st.integers(1, BUCKET + 10)).map(
+            st.tuples(st.integers(0, COUNT - 1), st.integers(1, WINDOW + 10)).map(
                 lambda t: np.arange(t[0], min(COUNT, t[0] + t[1]))
             ),
             st.lists(st.integers(0, COUNT - 1), min_size=1, max_size=40).map(

@@ -1,36 +1,46 @@
 """The event index: which events touched which codes, so a code's history never walks the log.
 
-An event about a whole batch (opened, codes imported, closed) has one entry under the batch's
-"batch-wide" level. An event about codes of a level has one entry for every bucket of 4 Ki codes
-it touched, holding the first and last index it touched and whether its payload lists them
-(a sparse set). A code's history reads the batch-wide entries and its bucket's entries, filters
-by first/last, checks sparse payloads by binary search, and decodes only the events that hold.
+An event about a whole batch (opened, closed) has one entry under the batch's "batch-wide"
+level. An event about codes of a level is entered by the runs of codes it touched, each run in
+the size class that fits it: class c holds runs of at most 4^c codes, keyed by their first
+index, so the runs of class c that can hold code i start within 4^c - 1 codes before it. A
+code's history seeks, in each class the level uses, from ``i - 4^c + 1`` to ``i``, keeps the
+runs whose last index reaches ``i``, and decodes only those events. Each code's events are
+found among a handful of entries, whether the line wrote one event a code or one a million.
+
+A scattered set of codes (an index array) is entered as one run per window of 4 Ki codes it
+touches, flagged when the window's codes are not all of its run: those are checked against
+the event's payload (the sorted index list) by binary search.
 """
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine.store._layout import (
-    BATCH_WIDE,
-    BUCKET,
-    SPARSE,
-    event_bucket_prefix,
-    event_key,
-    event_key_seq,
-    event_value,
-    seq_key,
-    unpack_event_value,
-)
+from jejak.engine.store._layout import BATCH_WIDE, SPARSE, seq_key
 
-__all__ = ["add", "add_batch_wide", "seqs_of"]
+__all__ = ["CLASSES", "add", "add_batch_wide", "seqs_of"]
+
+CLASSES = 20  # run sizes 1, 4, 16 ... 4^19: any level a store can hold
+_WINDOW = 1 << 12  # codes per window of a scattered set
+_USED = 0xFF  # the class byte of the entry that says which classes a level uses
+_PREFIX = struct.Struct(">IBB")
+_KEY = struct.Struct(">IBBQQ")
+_VALUE = struct.Struct(">QB")
+_MASK = struct.Struct(">I")
+
+
+def _class_of(span: int) -> int:
+    """The smallest class c with 4^c >= span."""
+    return max(0, (span - 1).bit_length() + 1) // 2
 
 
 def add_batch_wide(txn: Any, db: Any, batch_id: int, seq: int) -> None:
-    txn.put(event_key(batch_id, BATCH_WIDE, 0, seq), event_value(0, 0, 0), db=db)
+    txn.put(_KEY.pack(batch_id, BATCH_WIDE, 0, 0, seq), _VALUE.pack(0, 0), db=db)
 
 
 def add(
@@ -38,45 +48,72 @@ def add(
     listed: npt.NDArray[np.int64] | None = None,
 ) -> None:  # fmt: skip
     """Index a code event over codes first..last of a level: every one of them, or only
-    those `listed` (sorted; the event's payload)."""
-    buckets: list[int] | range
-    if listed is not None:
-        buckets = np.flatnonzero(np.bincount(listed // BUCKET)).tolist() if listed.size else []
-    else:
-        buckets = range(first // BUCKET, last // BUCKET + 1)
-    value = event_value(first, last, 0 if listed is None else SPARSE)
-    items = [(event_key(batch_id, level, bucket, seq), value) for bucket in buckets]
+    those `listed` (sorted, distinct; the event's payload)."""
+    runs = [(first, last, 0)] if listed is None else _windows(listed)
+    items = []
+    used = 0
+    for run_first, run_last, flags in runs:
+        size_class = _class_of(run_last - run_first + 1)
+        used |= 1 << size_class
+        items.append((_KEY.pack(batch_id, level, size_class, run_first, seq),
+                      _VALUE.pack(run_last, flags)))  # fmt: skip
     txn.cursor(db).putmulti(items)
+    mask_key = _KEY.pack(batch_id, level, _USED, 0, 0)
+    found = txn.get(mask_key, db=db)
+    known = 0 if found is None else _MASK.unpack(bytes(found))[0]
+    if known | used != known:
+        txn.put(mask_key, _MASK.pack(known | used), db=db)
+
+
+def _windows(listed: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
+    """(first, last, flags) for each 4 Ki-code window the sorted indices touch."""
+    if not listed.size:
+        return []
+    windows = listed // _WINDOW
+    cuts = np.flatnonzero(np.diff(windows)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [listed.size])) - 1
+    firsts, lasts = listed[starts], listed[ends]
+    whole = (lasts - firsts) == (ends - starts)  # every code of the window's run is listed
+    return [(int(f), int(t), 0 if w else SPARSE)
+            for f, t, w in zip(firsts, lasts, whole, strict=True)]  # fmt: skip
 
 
 def seqs_of(
     txn: Any, db: Any, payload_db: Any, *, batch_id: int, level: int, index: int
 ) -> list[int]:
     """The sequence numbers of every event about code `index` of a level, in log order."""
-    found = _scan(txn, db, event_bucket_prefix(batch_id, BATCH_WIDE, 0), None, payload_db)
-    found += _scan(txn, db, event_bucket_prefix(batch_id, level, index // BUCKET), index,
-                   payload_db)  # fmt: skip
+    cursor = txn.cursor(db)
+    found = _batch_wide(cursor, batch_id)
+    mask = txn.get(_KEY.pack(batch_id, level, _USED, 0, 0), db=db)
+    used = 0 if mask is None else _MASK.unpack(bytes(mask))[0]
+    for size_class in range(CLASSES):
+        if not used >> size_class & 1:
+            continue
+        prefix = _PREFIX.pack(batch_id, level, size_class)
+        start = max(0, index - (1 << (2 * size_class)) + 1)
+        if not cursor.set_range(_KEY.pack(batch_id, level, size_class, start, 0)):
+            continue
+        for key, value in cursor:
+            if key[:6] != prefix:
+                break
+            _, _, _, run_first, seq = _KEY.unpack(key)
+            if run_first > index:
+                break
+            run_last, flags = _VALUE.unpack(value)
+            if run_last >= index and (not flags & SPARSE or _listed(txn, payload_db, seq, index)):
+                found.append(seq)
     return sorted(found)
 
 
-def _scan(txn: Any, db: Any, prefix: bytes, index: int | None, payload_db: Any) -> list[int]:
-    cursor = txn.cursor(db)
+def _batch_wide(cursor: Any, batch_id: int) -> list[int]:
+    prefix = _PREFIX.pack(batch_id, BATCH_WIDE, 0)
     found: list[int] = []
-    if not cursor.set_range(prefix):
-        return found
-    for key, value in cursor:
-        if not bytes(key).startswith(prefix):
-            break
-        seq = event_key_seq(bytes(key))
-        if index is None:
-            found.append(seq)
-            continue
-        first, last, flags = unpack_event_value(bytes(value))
-        if not first <= index <= last:
-            continue
-        if flags & SPARSE and not _listed(txn, payload_db, seq, index):
-            continue
-        found.append(seq)
+    if cursor.set_range(prefix):
+        for key in cursor.iternext(values=False):
+            if key[:6] != prefix:
+                break
+            found.append(_KEY.unpack(key)[4])
     return found
 
 

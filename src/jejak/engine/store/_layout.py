@@ -23,7 +23,8 @@ issued          scope NUL serial                        batch id, level, index (
 issued_list     batch id, level, index (u64)            serial (ASCII)
 events          sequence (u64)                          JSON event, hash-chained
 event_data      sequence (u64)                          bytes an event refers to (index arrays)
-event_index     batch id, level, bucket (u32), seq      first, last index (u64), flags (u8)
+event_index     batch id, level, size class (u8),       last index (u64), flags (u8)
+                first index (u64), seq (u64)
 outbox          sequence (u64)                          JSON record queued for delivery
 ==============  ======================================  =======================================
 
@@ -36,7 +37,6 @@ from __future__ import annotations
 import struct
 
 __all__ = [
-    "BUCKET",
     "DATABASES",
     "MAX_DATABASES",
     "PAGE",
@@ -45,7 +45,6 @@ __all__ = [
 
 SCHEMA_VERSION = 2
 PAGE = 1 << 16  # codes per page of a paged column: a state change rewrites 64 KiB at most
-BUCKET = 1 << 12  # codes per event-index bucket: a code's history reads one bucket's entries
 MAX_DATABASES = 64  # room for the databases later schemas add
 DATABASES = (
     "meta", "products", "batches", "batch_ids", "scopes", "counters", "ranges", "states",
@@ -60,9 +59,6 @@ _U64 = struct.Struct(">Q")
 _PAGE = struct.Struct(">IBI")
 _INDEX = struct.Struct(">IBQ")
 _RANGE_VALUE = struct.Struct(">IBQQ")
-_EVENT_KEY = struct.Struct(">IBIQ")
-_EVENT_VALUE = struct.Struct(">QQB")
-EVENT_KEY_SIZE = _EVENT_KEY.size
 
 
 def u64(value: int) -> bytes:
@@ -123,24 +119,3 @@ def issued_list_key(batch_id: int, level: int, index: int) -> bytes:
 def unpack_index_value(value: bytes) -> tuple[int, int, int]:
     batch_id, level, index = _INDEX.unpack(value)
     return batch_id, level, index
-
-
-def event_key(batch_id: int, level: int, bucket: int, seq: int) -> bytes:
-    return _EVENT_KEY.pack(batch_id, level, bucket, seq)
-
-
-def event_bucket_prefix(batch_id: int, level: int, bucket: int) -> bytes:
-    return _EVENT_KEY.pack(batch_id, level, bucket, 0)[:-8]
-
-
-def event_key_seq(key: bytes) -> int:
-    return unpack_u64(key[-8:])
-
-
-def event_value(first: int, last: int, flags: int) -> bytes:
-    return _EVENT_VALUE.pack(first, last, flags)
-
-
-def unpack_event_value(value: bytes) -> tuple[int, int, int]:
-    first, last, flags = _EVENT_VALUE.unpack(value)
-    return first, last, flags

@@ -142,19 +142,16 @@ def _find_serial(view: StoreView, scope: bytes, serial: str) -> CodeRef | None:
         data = serial.encode("ascii")
     except UnicodeEncodeError:
         return None
-    ref = view.issued_ref(scope, data)
-    if ref is not None:
-        return ref
     fmt = view.cached_serial_format(scope)
     if fmt is None:
         return None
-    for epoch in view.cached_epochs():
+    for epoch in view.cached_epochs():  # a serial of another format or epoch fails at once
         counter = view.permutation_of(fmt, scope, epoch).counter_of(data)
         if counter is not None:
             ref = view.range_owner(scope, epoch, counter)
             if ref is not None:
                 return ref
-    return None
+    return view.issued_ref(scope, data)  # BPOM-issued
 
 
 def _find_sscc(view: StoreView, digits: str) -> CodeRef | None:

@@ -8,6 +8,7 @@ LMDB buffer outlives the transaction.
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -23,10 +24,10 @@ from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _event_index, _layout, events
-from jejak.engine.store._cache import StoreCache
+from jejak.engine.store._cache import EVENTS, StoreCache
 from jejak.engine.store._core import StoreCore
 from jejak.engine.store._records import OutboxRecord, product_from_json
-from jejak.engine.store.columns import STATES, PagedColumn, PageSet
+from jejak.engine.store.columns import PAGE, STATES, PagedColumn, PageSet
 from jejak.engine.store.events import AuditReport, Event
 
 __all__ = ["CodeRef", "StoreView"]
@@ -138,8 +139,10 @@ class StoreView:
         return states
 
     def state_of(self, record: BatchRecord, level: Level, index: int) -> CodeState:
-        pages = self._level_pages(STATES, record, level)
-        return CodeState(int(pages.read(np.array([index], dtype=np.int64))[0]))
+        """The state of one code: one page read."""
+        page, offset = divmod(index, PAGE)
+        raw = self._txn.get(_layout.page_key(record.batch_id, level, page), db=self._dbs["states"])
+        return CodeState(raw[offset] if raw is not None and offset < len(raw) else 0)
 
     def page(
         self, column: PagedColumn, record: BatchRecord, level: Level, page: int
@@ -279,20 +282,36 @@ class StoreView:
         return 0 if value is None else _layout.unpack_u64(bytes(value))
 
     def range_owner(self, scope: bytes, epoch: int, counter: int) -> CodeRef | None:
-        """The code whose counter this is: one range scan."""
-        cursor = self._txn.cursor(self._dbs["ranges"])
-        base = _layout.counter_key(scope, epoch)
-        if cursor.set_range(_layout.range_key(scope, epoch, counter + 1)):
-            moved = cursor.prev()
-        else:
-            moved = cursor.last()
-        if not moved or not bytes(cursor.key()).startswith(base):
+        """The code whose counter this is: a bisection of the scope's recorded ranges."""
+        cache = self._cache()
+        table = None if cache is None else cache.ranges.get((scope, epoch))
+        if table is None:
+            table = self._ranges_of(scope, epoch)
+            if cache is not None:
+                cache.ranges[(scope, epoch)] = table
+        starts, records = table
+        position = bisect.bisect_right(starts, counter) - 1
+        if position < 0:
             return None
-        start = _layout.range_start(bytes(cursor.key()))
-        batch_id, level, first, count = _layout.unpack_range_value(bytes(cursor.value()))
-        if start <= counter < start + count:
-            return CodeRef(batch_id, Level(level), first + counter - start)
+        batch_id, level, first, count = records[position]
+        if counter < starts[position] + count:
+            return CodeRef(batch_id, Level(level), first + counter - starts[position])
         return None
+
+    def _ranges_of(
+        self, scope: bytes, epoch: int
+    ) -> tuple[list[int], list[tuple[int, int, int, int]]]:
+        base = _layout.counter_key(scope, epoch)
+        starts: list[int] = []
+        records: list[tuple[int, int, int, int]] = []
+        cursor = self._txn.cursor(self._dbs["ranges"])
+        if cursor.set_range(base):
+            for key, value in cursor:
+                if not bytes(key).startswith(base) or len(key) != len(base) + 8:
+                    break
+                starts.append(_layout.range_start(bytes(key)))
+                records.append(_layout.unpack_range_value(bytes(value)))
+        return starts, records
 
     def range_record(
         self, scope: bytes, epoch: int, start: int
@@ -323,7 +342,19 @@ class StoreView:
         seqs = _event_index.seqs_of(self._txn, self._dbs["event_index"],
                                     self._dbs["event_data"], batch_id=ref.batch_id,
                                     level=ref.level, index=ref.index)  # fmt: skip
-        return tuple(events.event_at(self._txn, self._dbs["events"], seq) for seq in seqs)
+        if not self._cached:
+            return tuple(events.event_at(self._txn, self._dbs["events"], seq) for seq in seqs)
+        kept = self._core.cache.events
+        found = []
+        for seq in seqs:
+            event = kept.get(seq)
+            if event is None:
+                event = events.event_at(self._txn, self._dbs["events"], seq)
+                if len(kept) >= EVENTS:
+                    del kept[next(iter(kept))]  # the oldest kept
+                kept[seq] = event
+            found.append(event)
+        return tuple(found)
 
     def verify_audit(self) -> AuditReport:
         return events.verify(self._txn, self._dbs["events"], self._dbs["event_data"])
