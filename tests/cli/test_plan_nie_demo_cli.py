@@ -141,6 +141,10 @@ def test_demo_runs_on_embedded_defaults(run: Run) -> None:
     voided, commissioned = (int(g.replace(",", "")) for g in closed.groups())
     assert (commissioned, voided + 10 + commissioned) == (printed - 10, 24_480)
     assert re.search(r"\n\d+ events, hash chain intact\n", result.out)
+    history = result.out.split("== The scanned code's history, from the event index ==\n")[1]
+    kinds = [line.split()[1:] for line in history.split("\n\n")[0].splitlines()]
+    assert kinds == [["batch.open"], ["print.sent", "coder-1"], ["print.printed", "coder-1"],
+                     ["codes.transition", "Commissioned"], ["batch.close"]]  # fmt: skip
 
 
 def test_demo_keeps_its_store_when_asked(run: Run, tmp_path: Path) -> None:
@@ -149,3 +153,13 @@ def test_demo_keeps_its_store_when_asked(run: Run, tmp_path: Path) -> None:
     assert result.code == 0, result.err
     shown = run("batch", "show", "B261101", "--store", str(store), "--json")
     assert json.loads(shown.out)["status"] == "closed"
+    # The printed, commissioned code's history lists its print events.
+    scanned = re.search(r"scanned (\(01\)\S+): batch B261101, primary #2", result.out)
+    assert scanned is not None
+    found = run("codes", "lookup", scanned.group(1), "--store", str(store), "--json").json()
+    assert found["state"] == "Commissioned"
+    assert [(e["what"], e["to"], e["printer"]) for e in found["history"]] == [
+        ("batch.open", None, None), ("print.sent", None, "coder-1"),
+        ("print.printed", None, "coder-1"), ("codes.transition", "Commissioned", None),
+        ("batch.close", None, None),
+    ]  # fmt: skip

@@ -150,6 +150,11 @@ def _run_store(path: Path, product: Product, request: CodeRequest) -> int:
             after = ", ".join(f"{name} {count:,}" for name, count in numbers["after"].items())
             print(f"{level:9} {after}")
 
+        _section("The scanned code's history, from the event index")
+        for event in lookup(store, Symbology.GS1_DATAMATRIX.value + raws[-1]).history:
+            detail = event.data.get("to") or event.data.get("printer") or ""
+            print(f"{event.time}  {event.what.value:17} {detail}")
+
         _section("Audit trail")
         audit = store.verify_audit()
         print(f"{audit.checked} events, hash chain {'intact' if audit.ok else 'BROKEN'}")
