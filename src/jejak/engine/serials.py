@@ -177,6 +177,17 @@ class SerialFormat:
         return "".join(reversed(digits))
 
 
+def _epoch_tweak(epoch: int) -> bytes:
+    """The epoch in the scope tweak: one byte below 256 (as every serial printed so far was
+    made), four bytes from 256 on, so that no two epochs of a scope share a tweak. (Each epoch
+    has its own key too.)
+
+    >>> _epoch_tweak(44), _epoch_tweak(300)
+    (b',', b'\\x00\\x00\\x01,')
+    """
+    return bytes([epoch]) if epoch < 256 else epoch.to_bytes(4, "big")
+
+
 class SerialPermutation:
     """The keyed permutation of one (scope, key epoch): counters to serials and back."""
 
@@ -184,14 +195,14 @@ class SerialPermutation:
 
     def __init__(self, fmt: SerialFormat, *, key: bytes, scope: bytes, epoch: int) -> None:
         self.format_ = fmt
+        self._head = (fmt.prefix + fmt.epoch_tag(epoch)).encode()  # refuses an epoch out of range
         k0, k1 = key_words(key)
         # The scope tweak makes each product's sequence unrelated to every other product's.
-        message = np.frombuffer(b"jejak-serial\x00" + scope + bytes([epoch & 0xFF]), np.uint8)
+        message = np.frombuffer(b"jejak-serial\x00" + scope + _epoch_tweak(epoch), np.uint8)
         tweak = int(siphash24(np.uint64(k0), np.uint64(k1), message))
         self._params = key_params(k0, k1, tweak, fmt.radix, fmt.permuted_length)
         chars = fmt.alphabet.characters
         self._alphabet = np.frombuffer(chars.encode(), np.uint8)
-        self._head = (fmt.prefix + fmt.epoch_tag(epoch)).encode()
         table = bytearray(b"\xff" * 256)  # byte -> its numeral; 0xFF: not of the alphabet
         for i, c in enumerate(chars):
             table[ord(c)] = i
