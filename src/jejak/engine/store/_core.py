@@ -14,13 +14,13 @@ __all__ = ["StoreCore"]
 
 
 class StoreCore:
-    __slots__ = ("_permutations", "cache", "dbs", "env", "keyring", "path")
+    __slots__ = ("cache", "dbs", "env", "keyring", "path", "permutations")
 
     def __init__(self, path: Path, env: Any, dbs: dict[str, Any]) -> None:
         self.path, self.env, self.dbs = path, env, dbs
         self.keyring = SerialKeyring(path)
         self.cache = StoreCache()
-        self._permutations: dict[tuple[SerialFormat, bytes, int], SerialPermutation] = {}
+        self.permutations: dict[tuple[SerialFormat, bytes, int], SerialPermutation] = {}
 
     def key(self, epoch: int, key_id: str | None) -> SerialKey:
         """The key of `epoch`, checked against the key id the store recorded for it."""
@@ -31,9 +31,9 @@ class StoreCore:
     ) -> SerialPermutation:
         """The permutation of (format, scope, epoch), cached: keys never change once written."""
         cache_key = (fmt, scope, epoch)
-        found = self._permutations.get(cache_key)
+        found = self.permutations.get(cache_key)
         if found is None:
             secret = self.key(epoch, key_id).secret
             found = SerialPermutation(fmt, key=secret, scope=scope, epoch=epoch)
-            self._permutations[cache_key] = found
+            self.permutations[cache_key] = found
         return found

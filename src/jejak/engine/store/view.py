@@ -55,16 +55,21 @@ class CodeRef:
 class StoreView:
     """Typed reads over one transaction. Do not keep it beyond its `with` block."""
 
-    __slots__ = ("_cached", "_core", "_dbs", "_txn")
+    __slots__ = ("_cached", "_core", "_dbs", "_generation", "_txn")
 
     def __init__(self, core: StoreCore, txn: Any, *, cached: bool = True) -> None:
         self._core, self._txn, self._dbs = core, txn, core.dbs
         # Only committed data may be cached: a unit of work reads around the cache.
         self._cached = cached
+        self._generation: int | None = None  # a read snapshot's generation never changes
 
     def _cache(self) -> StoreCache | None:
         """The store's cache, in step with this view's generation (None: do not cache)."""
-        return self._core.cache.sync(self.generation()) if self._cached else None
+        if not self._cached:
+            return None
+        if self._generation is None:
+            self._generation = self.generation()
+        return self._core.cache.sync(self._generation)
 
     # Products ------------------------------------------------------------------------------
 
@@ -258,6 +263,9 @@ class StoreView:
 
     def permutation_of(self, fmt: SerialFormat, scope: bytes, epoch: int) -> SerialPermutation:
         """The keyed permutation of (format, scope, epoch), cached by the store."""
+        found = self._core.permutations.get((fmt, scope, epoch))
+        if found is not None:
+            return found
         return self._core.permutation_of(fmt, scope, epoch, self.key_id(epoch))
 
     def key_id(self, epoch: int) -> str | None:
