@@ -94,6 +94,19 @@ def test_moves_outside_the_level_are_refused(store: Store, batch: BatchRecord) -
         in_unit(store, lambda uow: uow.move(batch, Level.SECONDARY, ints(84), A.ENCODED))
 
 
+def test_events_name_codes_of_the_level(store: Store, batch: BatchRecord) -> None:
+    with pytest.raises(InvalidQuantity, match=re.escape(
+        "Invalid code index 84 in an event about the secondary codes of batch 'B1': expected 0 "
+        "to 83. Hint: events name codes of the batch's levels."
+    )):  # fmt: skip
+        in_unit(
+            store,
+            lambda uow: uow.event(
+                EventKind.PRINT_SENT, batch=batch, level=Level.SECONDARY, indices=ints(80, 84)
+            ),
+        )
+
+
 def test_a_closed_batch_refuses_moves(store: Store, batch: BatchRecord) -> None:
     store.close_batch("B1", actor="qa")
     with pytest.raises(StoreError, match=r"Batch 'B1' is closed\."):

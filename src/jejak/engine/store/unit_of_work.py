@@ -270,6 +270,14 @@ class UnitOfWork(StoreView):
                                         event.seq)  # fmt: skip
             self._covered.update((batch.batch_id, lv) for lv in Level)
             return event
+        count = batch.level(level).count
+        if int(indices[0]) < 0 or int(indices[-1]) >= count:
+            wrong = int(indices[0]) if int(indices[0]) < 0 else int(indices[-1])
+            raise InvalidQuantity(
+                f"Invalid code index {wrong} in an event about the "
+                f"{level.name.lower()} codes of batch {batch.batch!r}: expected 0 to "
+                f"{count - 1}. Hint: events name codes of the batch's levels."
+            )
         listed = None if index_payload(indices) is None else indices
         if listed is not None:
             if payload is not None:
