@@ -52,18 +52,28 @@ COLUMNS = (STATES, PRINTS, SYMBOLS)
 def group_by_page(indices: Indices) -> list[tuple[int, Indices, Indices]]:
     """(page, positions in `indices`, offsets within the page) for each page `indices` touch.
 
+    Sorted indices (what bulk changes pass) are cut at page boundaries by binary search; any
+    other order is grouped by a stable sort.
+
     >>> [(p, pos.tolist(), off.tolist()) for p, pos, off in group_by_page(np.array([65537, 3]))]
     [(0, [1], [3]), (1, [0], [1])]
     """
     if not indices.size:
         return []
-    pages = indices // PAGE
-    first, last = int(pages.min()), int(pages.max())
+    first, last = int(indices.min()) // PAGE, int(indices.max()) // PAGE
     if first == last:
         return [(first, np.arange(indices.size), indices - first * PAGE)]
+    if bool(np.all(indices[1:] >= indices[:-1])):
+        bounds = np.searchsorted(indices, np.arange(first, last + 2) * PAGE)
+        return [
+            (page, np.arange(lo, hi), indices[lo:hi] - page * PAGE)
+            for page, lo, hi in zip(range(first, last + 1), bounds[:-1].tolist(),
+                                    bounds[1:].tolist(), strict=True)
+            if hi > lo
+        ]  # fmt: skip
+    pages = indices // PAGE
     order = np.argsort(pages, kind="stable")
-    sorted_pages = pages[order]
-    cuts = np.flatnonzero(np.diff(sorted_pages)) + 1
+    cuts = np.flatnonzero(np.diff(pages[order])) + 1
     groups = []
     for part in np.split(order, cuts):
         page = int(pages[part[0]])

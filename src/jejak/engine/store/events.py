@@ -167,7 +167,8 @@ def index_payload(indices: npt.NDArray[np.int64]) -> bytes | None:
     """
     if indices.size and int(indices.max()) - int(indices.min()) + 1 == indices.size:
         return None
-    return np.sort(indices).astype(">u8").tobytes()
+    ordered = indices if bool(np.all(indices[1:] > indices[:-1])) else np.sort(indices)
+    return ordered.astype(">u8").tobytes()
 
 
 def payload(txn: Any, payload_db: Any, seq: int) -> bytes | None:

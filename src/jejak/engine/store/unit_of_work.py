@@ -278,11 +278,12 @@ class UnitOfWork(StoreView):
                 f"{level.name.lower()} codes of batch {batch.batch!r}: expected 0 to "
                 f"{count - 1}. Hint: events name codes of the batch's levels."
             )
-        listed = None if index_payload(indices) is None else indices
-        if listed is not None:
+        scattered = index_payload(indices)
+        listed = None if scattered is None else indices
+        if scattered is not None:
             if payload is not None:
                 raise StoreError("An event about scattered codes carries their index list.")
-            payload = index_payload(listed)
+            payload = scattered
         first, last = int(indices[0]), int(indices[-1])
         body.update({"level": level.name.lower(), "count": int(indices.size), "first": first,
                      "last": last, "contiguous": listed is None})  # fmt: skip
