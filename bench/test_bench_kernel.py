@@ -18,8 +18,8 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from jejak.engine.batch import CodeRequest
-from jejak.engine.batch_record import BatchRecord, CodeForm
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.batch_record import BatchRecord
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.listing import code_texts
 from jejak.engine.lookup import lookup
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome

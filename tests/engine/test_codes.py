@@ -15,10 +15,10 @@ from jejak.engine.codes import (
     TRANSITIONS,
     CodeState,
     Level,
-    allowed_mask,
     check_transition,
 )
 from jejak.engine.errors import IllegalTransition, InvalidFormat
+from jejak.engine.store.unit_of_work import allowed_mask
 
 S = CodeState
 # OPC 30260 (OPEN-SCS PSS) serial-number states, written out independently of the module.

@@ -9,7 +9,6 @@ from jejak.engine.errors import (
     InvalidCombination,
     InvalidFormat,
     InvalidLength,
-    UnknownNie,
     ValidationError,
 )
 from jejak.engine.nie import Method, Nie
@@ -57,8 +56,8 @@ def test_method_override(
 @pytest.mark.parametrize(
     ("changes", "error", "message"),
     [
-        ({"nie": None}, UnknownNie, "Invalid NIE None: expected the product's BPOM registration"),
-        ({"nie": "  "}, UnknownNie, "cannot get 2D-barcode codes (annex F.3.a)"),
+        ({"nie": None}, InvalidFormat, "Invalid NIE None: expected the product's BPOM"),
+        ({"nie": "  "}, InvalidFormat, "cannot get 2D-barcode codes (annex F.3.a)"),
         ({"name": ""}, InvalidLength, "Invalid product name '': expected some text"),
         ({"name": "A\nB"}, InvalidFormat, "Invalid product name 'A\\nB': expected printable"),
         ({"packaging": "P" * 201}, InvalidLength, "expected at most 200 characters, got 201"),

@@ -6,8 +6,10 @@ import argparse
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jejak.engine.store import Store
+if TYPE_CHECKING:
+    from jejak.engine.store import Store
 
 DEFAULT_STORE = ".jejak"
 
@@ -25,6 +27,8 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_store(args: argparse.Namespace) -> Store:
+    from jejak.engine.store import Store
+
     return Store(Path(args.store))
 
 

@@ -10,21 +10,18 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from jejak.cli._files import read_text
 from jejak.cli._output import print_json, print_warnings
 from jejak.cli._store import actor, add_store_arguments, open_store
-from jejak.engine.batch import CodeRequest, RequestSchedule
-from jejak.engine.batch_record import BatchRecord
-from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import InvalidCombination, InvalidQuantity
 from jejak.engine.gs1 import AI, Element
-from jejak.engine.gs1_date import Gs1Date
-from jejak.engine.issued_codes import parse_issued_codes
-from jejak.engine.serials import SerialAlphabet, SerialFormat
-from jejak.engine.sscc import SsccFormat
-from jejak.engine.working_days import WorkingDays
+from jejak.engine.serials import SerialAlphabet
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
+    from jejak.engine.batch import CodeRequest, RequestSchedule
+    from jejak.engine.batch_record import BatchRecord
+    from jejak.engine.codes import CodeState, Level
 
 
 def register(commands: Commands) -> None:
@@ -119,6 +116,9 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def request_from(args: argparse.Namespace) -> CodeRequest:
+    from jejak.engine.batch import CodeRequest
+    from jejak.engine.gs1_date import Gs1Date
+
     requested_on = getattr(args, "requested_on", None)
     return CodeRequest.parse(
         nie=args.nie,
@@ -149,6 +149,10 @@ def _parse_overage(value: str) -> float:
 
 
 def _open(args: argparse.Namespace) -> int:
+    from jejak.engine.issued_codes import parse_issued_codes
+    from jejak.engine.serials import SerialFormat
+    from jejak.engine.sscc import SsccFormat
+
     request = request_from(args)
     fmt = SerialFormat.parse(alphabet=args.serial_alphabet, length=args.serial_length)
     overage = _parse_overage(args.overage)
@@ -167,8 +171,7 @@ def _open(args: argparse.Namespace) -> int:
         if args.codes_from is not None:
             gtin = request.gtin or product.gtin
             key = Element.parse(AI.GTIN, gtin) if gtin else Element.parse(AI.NIE, product.nie.value)
-            with open(args.codes_from, encoding="utf-8-sig") as handle:  # noqa: PTH123
-                text = handle.read()
+            text = read_text(args.codes_from)
             imported = parse_issued_codes(
                 text, key=key, batch=request.batch, expiry=request.expiry, source=args.codes_from
             )
@@ -182,6 +185,8 @@ def _open(args: argparse.Namespace) -> int:
         )
         summary = batch_summary(store.counts(record.batch), record)
     if imported is not None and request.production_start is not None:
+        from jejak.engine.working_days import WorkingDays
+
         # Art. 9-10 concern codes requested from BPOM; a late request still opens, with a warning.
         print_warnings(request.schedule(WorkingDays()).warnings)
     if args.json:
@@ -245,6 +250,8 @@ def _close(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from jejak.engine.working_days import WorkingDays
+
     request = request_from(args)
     schedule = request.schedule(WorkingDays())
     if args.json:
@@ -301,8 +308,8 @@ def _print_plan(request: CodeRequest, schedule: RequestSchedule) -> None:
 
 
 def _pregen(args: argparse.Namespace) -> int:
-    from jejak.printers.pregen import pregenerate  # noqa: PLC0415 - loads the encoders
-    from jejak.printers.symbols import SymbolKind  # noqa: PLC0415
+    from jejak.printers.pregen import pregenerate
+    from jejak.printers.symbols import SymbolKind
 
     kind = SymbolKind.GS1_QR if args.symbology == "qr" else SymbolKind.GS1_DATAMATRIX
     with open_store(args) as store:

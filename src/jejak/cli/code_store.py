@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from jejak.cli._files import read_text
 from jejak.cli._output import print_json, print_warnings
 from jejak.cli._store import actor, add_store_arguments, open_store
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import CodeState, Level
-from jejak.engine.issued_codes import parse_issued_codes
-from jejak.engine.listing import iter_code_lines
-from jejak.engine.lookup import CodeInfo, lookup
-from jejak.engine.store import resolve
+from jejak.engine.codes import CodeForm, CodeState, Level
+
+if TYPE_CHECKING:
+    from jejak.engine.lookup import CodeInfo
 
 _LEVELS = [level.name.lower() for level in Level]
 
@@ -73,6 +72,8 @@ def register_actions(actions: Any) -> None:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from jejak.engine.listing import iter_code_lines
+
     state = None if args.state is None else CodeState.parse(args.state)
     out = sys.stdout.buffer
     with open_store(args) as store:
@@ -85,8 +86,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    with open(args.file, encoding="utf-8-sig") as handle:  # noqa: PTH123
-        text = handle.read()
+    from jejak.engine.issued_codes import parse_issued_codes
+
+    text = read_text(args.file)
     with open_store(args) as store:
         record = store.batch(args.batch)
         serials = parse_issued_codes(
@@ -115,6 +117,8 @@ def _info_json(info: CodeInfo) -> dict[str, Any]:
 
 
 def _lookup(args: argparse.Namespace) -> int:
+    from jejak.engine.lookup import lookup
+
     with open_store(args) as store:
         info = lookup(store, args.data)
     facts = _info_json(info)
@@ -132,6 +136,8 @@ def _lookup(args: argparse.Namespace) -> int:
 
 
 def _mark(args: argparse.Namespace) -> int:
+    from jejak.engine.store import resolve
+
     target = CodeState.parse(args.state)
     with open_store(args) as store:
         with store.view() as view:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from jejak.cli._demo_print import print_cases, print_packs
 from jejak.cli._output import print_warnings
 from jejak.engine.batch import CodeRequest
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.gs1 import GS, GS_ESCAPE
+from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import lookup
 from jejak.engine.product import Product
@@ -62,7 +62,8 @@ def _section(title: str) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    today = (Gs1Date.parse_iso(args.today, what="date (--today)").as_date() if args.today
+             else dt.date.today())  # fmt: skip
     product = Product.parse(**_PRODUCT)
     _section("Product master")
     print(f"{product.name}  NIE {product.nie.value}  GTIN {product.gtin}")

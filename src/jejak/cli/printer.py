@@ -123,13 +123,13 @@ def _address(value: str) -> tuple[str, int]:
 def make_device(kind: DeviceKind, address: str, *, dpi: int = 300) -> PrintDevice:
     host, port = _address(address)
     if kind is DeviceKind.ZPL:
-        from jejak.printers.label.zpl import ZplLabelFormat  # noqa: PLC0415 - one kind per process
-        from jejak.printers.zpl.client import ZplPrinter  # noqa: PLC0415 - one kind per process
+        from jejak.printers.label.zpl import ZplLabelFormat
+        from jejak.printers.zpl.client import ZplPrinter
 
         # The label format the printer stores: the template for its resolution, what
         # `jejak label render --format zpl --dpi DPI` writes.
         return ZplPrinter(host, port, label_format=ZplLabelFormat.for_printer(dpi))
-    from jejak.printers.coder.client import CoderClient  # noqa: PLC0415 - one kind per process
+    from jejak.printers.coder.client import CoderClient
 
     return CoderClient(host, port)
 
@@ -187,13 +187,13 @@ def _drive(args: argparse.Namespace) -> int:
 def _sim(args: argparse.Namespace) -> int:
     kind = DeviceKind(args.kind)
     if kind is DeviceKind.ZPL:
-        from jejak.printers.sim.zpl import ZplSimulator  # noqa: PLC0415 - one kind per process
+        from jejak.printers.sim.zpl import ZplSimulator
 
         simulator: ZplSimulator | CoderSimulator = ZplSimulator(
             host=args.host, port=args.port, rate=args.rate, keep=False
         )
     else:
-        from jejak.printers.sim.coder import CoderSimulator  # noqa: PLC0415
+        from jejak.printers.sim.coder import CoderSimulator
 
         simulator = CoderSimulator(
             host=args.host,

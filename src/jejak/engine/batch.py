@@ -12,6 +12,7 @@ error: the schedule carries a warning for the person who plans the batch.
 ...     requested_on=dt.date(2026, 11, 25))
 >>> request.secondary_count, request.tertiary_count
 (84, 3)
+>>> from jejak.engine.working_days import WorkingDays
 >>> schedule = request.schedule(WorkingDays())
 >>> schedule.latest_request, schedule.issuance_due, schedule.warnings
 (datetime.date(2026, 11, 30), datetime.date(2026, 12, 2), ())
@@ -21,13 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jejak.engine.errors import InvalidCombination, InvalidDate, InvalidQuantity
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.nie import Nie
 from jejak.engine.text import describe
-from jejak.engine.working_days import WorkingDays
+
+if TYPE_CHECKING:
+    from jejak.engine.working_days import WorkingDays
 
 __all__ = ["MAX_PRIMARY_CODES", "CodeRequest", "RequestSchedule"]
 

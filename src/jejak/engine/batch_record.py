@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine.codes import Level
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import StoreCorrupted
 from jejak.engine.gs1 import AI, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
@@ -39,14 +39,6 @@ class CodeSource(StrEnum):
     SELF = "self"  # serials from the site's keyed permutation
     BPOM = "bpom"  # codes issued by BPOM through TTAC and imported (Art. 5)
     SSCC = "sscc"  # (00) SSCCs from the site's GS1 company prefix (cases and pallets)
-
-
-class CodeForm(StrEnum):
-    """How `jejak codes list` writes a code."""
-
-    HRI = "hri"
-    RAW = "raw"
-    SERIAL = "serial"
 
 
 def scope_of(key: Element) -> bytes:

@@ -13,10 +13,7 @@ Allocated. Expected one of: Inactive. Hint: a code that may have been printed is
 
 from __future__ import annotations
 
-from enum import IntEnum
-
-import numpy as np
-import numpy.typing as npt
+from enum import IntEnum, StrEnum
 
 from jejak.engine.errors import IllegalTransition
 
@@ -24,9 +21,9 @@ __all__ = [
     "OPEN_STATES",
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "CodeForm",
     "CodeState",
     "Level",
-    "allowed_mask",
     "check_transition",
 ]
 
@@ -99,6 +96,14 @@ class Level(IntEnum):
         raise IllegalTransition.invalid_level(value)
 
 
+class CodeForm(StrEnum):
+    """How a code is written out (`jejak codes list --form`, reports)."""
+
+    HRI = "hri"
+    RAW = "raw"
+    SERIAL = "serial"
+
+
 S = CodeState
 TRANSITIONS: dict[CodeState, frozenset[CodeState]] = {
     S.UNASSIGNED: frozenset({S.UNALLOCATED, S.ALLOCATED}),
@@ -141,11 +146,3 @@ def check_transition(code: str, current: CodeState, target: CodeState) -> None:
     allowed = TRANSITIONS[current]
     if target not in allowed:
         raise IllegalTransition(code, current, target, allowed)
-
-
-def allowed_mask(target: CodeState) -> npt.NDArray[np.bool_]:
-    """A 256-entry table: which current state bytes may move to `target` (for numpy checks)."""
-    mask = np.zeros(256, dtype=np.bool_)
-    for state, targets in TRANSITIONS.items():
-        mask[state] = target in targets
-    return mask

@@ -1,7 +1,10 @@
 """The one error hierarchy of Jejak.
 
-Every error Jejak raises on purpose is a `JejakError`. Errors about bad input are
-`ValidationError`s, which are also `ValueError`s, and come in kinds, as python-stdnum does:
+Every error Jejak raises on purpose is a `JejakError`. Errors about bad input — a value that is
+malformed whatever the store holds — are `ValidationError`s, which are also `ValueError`s, and
+come in kinds, as python-stdnum does. What the store refuses (an unknown batch or NIE, a
+duplicate, an illegal transition) is a `StoreError`: the command line exits 2 for the first and
+1 for the second.
 
 >>> issubclass(InvalidChecksum, ValueError)
 True
@@ -86,14 +89,6 @@ class IncompleteCode(InvalidCombination):
     """An element string that lacks an element BPOM requires for its kind of code."""
 
 
-class Duplicate(InvalidCombination):
-    """A value that must be unique and is already taken: a batch number, an NIE, a code."""
-
-
-class UnknownNie(ValidationError):
-    """A marketing-authorisation number (NIE) that no product in the master carries."""
-
-
 class IllegalTransition(JejakError):
     """A code-state change the lifecycle table does not allow; nothing is changed."""
 
@@ -125,6 +120,15 @@ class IllegalTransition(JejakError):
 
 class StoreError(JejakError):
     """The store refuses an operation: a duplicate batch, a closed batch, an unbalanced close."""
+
+
+class Duplicate(StoreError):
+    """A value that must be unique and is already taken in the store: a batch number, an NIE,
+    a code."""
+
+
+class UnknownNie(StoreError):
+    """A marketing-authorisation number (NIE) that no product in the master carries."""
 
 
 class StoreCorrupted(StoreError):

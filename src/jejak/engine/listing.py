@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine.batch_record import BatchRecord, CodeForm, CodeSource
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.batch_record import BatchRecord, CodeSource
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.serials import SerialPermutation
 from jejak.engine.store import PAGE, Store, StoreView
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jejak.engine.errors import InvalidFormat, InvalidLength, UnknownNie
+from jejak.engine.errors import InvalidFormat, InvalidLength
 from jejak.engine.gs1 import AI, Element
 from jejak.engine.nie import Method, Nie, required_method
 from jejak.engine.text import describe
@@ -77,7 +77,7 @@ class Product:
     ) -> Product:
         """Validate master data as typed by a person or read from a file."""
         if nie is None or (isinstance(nie, str) and not nie.strip()):
-            raise UnknownNie(
+            raise InvalidFormat(
                 f"Invalid NIE {nie!r}: expected the product's BPOM registration number. Hint: a "
                 "product without an NIE cannot get 2D-barcode codes (annex F.3.a); register it "
                 "with BPOM first."

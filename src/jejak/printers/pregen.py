@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import Level
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import StoreError
 from jejak.engine.listing import code_texts
 from jejak.engine.store import PAGE, SYMBOLS, EventKind, Store

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.errors import StoreCorrupted, StoreError
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import lookup

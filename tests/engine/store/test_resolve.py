@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jejak.engine.batch_record import BatchStatus, CodeForm
-from jejak.engine.codes import Level
+from jejak.engine.batch_record import BatchStatus
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import InvalidFormat, UnknownCode, ValidationError
 from jejak.engine.gs1 import AI, GS, ElementString
 from jejak.engine.listing import iter_code_lines

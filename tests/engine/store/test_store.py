@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from tests.engine.conftest import raw
 
-from jejak.engine.batch_record import BatchStatus, CodeForm, CodeSource
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.batch_record import BatchStatus, CodeSource
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.errors import (
     Duplicate,
     IllegalTransition,

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from tests.engine.store.test_history import walked
 
-from jejak.engine.batch_record import BatchStatus, CodeForm
-from jejak.engine.codes import CLOSE_RESOLUTION, TRANSITIONS, CodeState, Level
+from jejak.engine.batch_record import BatchStatus
+from jejak.engine.codes import CLOSE_RESOLUTION, TRANSITIONS, CodeForm, CodeState, Level
 from jejak.engine.errors import IllegalTransition, StoreError
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome

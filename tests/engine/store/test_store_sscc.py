@@ -17,8 +17,8 @@ import pytest
 from biip.sscc import Sscc
 from tests.engine.conftest import raw
 
-from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeForm, CodeSource
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.errors import (
     IllegalTransition,
     InvalidChecksum,

@@ -18,6 +18,7 @@ writing nothing, if the block raises.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from jejak.engine.batch_record import BatchRecord, BatchStatus
-from jejak.engine.codes import TRANSITIONS, CodeState, Level, allowed_mask
+from jejak.engine.codes import TRANSITIONS, CodeState, Level
 from jejak.engine.errors import (
     Duplicate,
     IllegalTransition,
@@ -43,12 +44,22 @@ from jejak.engine.store.columns import STATES, PagedColumn, PageSet, group_by_pa
 from jejak.engine.store.events import Chain, Event, EventKind, index_payload
 from jejak.engine.store.view import StoreView
 
-__all__ = ["Hook", "UnitOfWork", "duplicate_code"]
+__all__ = ["Hook", "UnitOfWork", "allowed_mask", "duplicate_code"]
 
 Hook = Callable[["UnitOfWork", Event], None]
 """Called with every event a unit of work appends, inside its transaction."""
 
 _Indices = npt.NDArray[np.int64]
+
+
+@functools.cache
+def allowed_mask(target: CodeState) -> npt.NDArray[np.bool_]:
+    """A 256-entry table: which current state bytes may move to `target` (for numpy checks)."""
+    mask = np.zeros(256, dtype=np.bool_)
+    for state, targets in TRANSITIONS.items():
+        mask[state] = target in targets
+    mask.flags.writeable = False
+    return mask
 
 
 def duplicate_code(serial: bytes, scope: bytes) -> Duplicate:

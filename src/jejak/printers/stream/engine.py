@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 import zmq
 
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import Level
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import JejakError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
