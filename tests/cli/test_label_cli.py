@@ -173,4 +173,6 @@ def test_unwritable_output(run: Run, tmp_path: Path) -> None:
 def test_bad_arguments(run: Run, arguments: list[str]) -> None:
     result = run("label", "render", *arguments)
     assert result.code == 2
-    assert "usage: jejak label render" in result.err
+    assert result.err.startswith("jejak: error: jejak label render: ")
+    assert result.err.endswith("Hint: see `jejak label render --help`.\n")
+    assert result.err.count("\n") == 1  # one line

@@ -8,6 +8,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jejak.engine.errors import InvalidQuantity
+from jejak.engine.text import describe
+
 if TYPE_CHECKING:
     from jejak.engine.store import Store
 
@@ -27,9 +30,22 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    from jejak.engine.store import Store
+    from jejak.engine.store import DEFAULT_MAP_SIZE, Store
 
-    return Store(Path(args.store))
+    return Store(Path(args.store), map_size=_map_size(DEFAULT_MAP_SIZE))
+
+
+def _map_size(default: int) -> int:
+    """$JEJAK_MAP_SIZE: the store's map in bytes (the most it may grow to)."""
+    text = os.environ.get("JEJAK_MAP_SIZE", "").strip()
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit() and len(text) <= 16 and int(text) >= 1 << 20):
+        raise InvalidQuantity(
+            f"Invalid JEJAK_MAP_SIZE {describe(text)}: expected a number of bytes of at least "
+            f"{1 << 20:,}, e.g. {default}. Hint: unset it for the default of {default:,}."
+        )
+    return int(text)
 
 
 def actor(args: argparse.Namespace) -> str:

@@ -20,7 +20,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from jejak import __version__
 
@@ -48,6 +48,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """Refuses a bad command line in one line too (argparse prints the usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        if len(message) > 300:  # argparse quotes the whole offending value
+            message = f"{message[:200]}… ({len(message):,} characters)"
+        self.exit(EXIT_BAD_INPUT, f"jejak: error: {self.prog}: {message}. Hint: see "
+                                  f"`{self.prog} --help`.\n")  # fmt: skip
+
+
 def _command_of(argv: Sequence[str]) -> str | None:
     """The command a command line names: its first word that is not an option."""
     return next((word for word in argv if not word.startswith("-")), None)
@@ -56,7 +66,7 @@ def _command_of(argv: Sequence[str]) -> str | None:
 def make_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser, with the full parser of `command`'s module (all modules when None is
     given only for the help listing: the others are one-line entries)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="jejak",
         description="Serialization engine for BPOM 2D barcodes (Regulation 33/2018).",
     )

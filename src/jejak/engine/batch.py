@@ -41,8 +41,11 @@ MAX_PRIMARY_CODES = 100_000_000  # Far above any real batch; guards against a ty
 
 
 def _parse_count(value: object, what: str, flag: str) -> int:
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
-        value = int(value.strip())
+    text = value.strip() if isinstance(value, str) else None
+    # At most 12 digits are read: a longer number is out of range anyway (and Python refuses
+    # to convert more than 4,300 digits).
+    if text is not None and text.isascii() and text.isdecimal() and len(text) <= 12:
+        value = int(text)
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidQuantity(
             f"Invalid {what} {describe(value)}: expected a whole number from 1 to "

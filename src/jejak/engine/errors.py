@@ -37,6 +37,8 @@ __all__ = [
     "ProtocolError",
     "StoreCorrupted",
     "StoreError",
+    "StoreFull",
+    "StoreUnavailable",
     "SymbolError",
     "UnknownApplicationIdentifier",
     "UnknownCode",
@@ -129,6 +131,15 @@ class Duplicate(StoreError):
 
 class UnknownNie(StoreError):
     """A marketing-authorisation number (NIE) that no product in the master carries."""
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be opened here: its path is not a directory, not ours, or unreadable."""
+
+
+class StoreFull(StoreError):
+    """A change could not be written: the disk or the store's map is full, or the disk failed.
+    Nothing of the change is stored."""
 
 
 class StoreCorrupted(StoreError):

@@ -14,7 +14,6 @@ line numbers of every problem found, so that nothing is ever half-imported.
 from __future__ import annotations
 
 import csv
-import io
 
 from jejak.engine.errors import InvalidFormat, InvalidQuantity, ValidationError
 from jejak.engine.gs1 import AI, GS, GS_ESCAPE, Element
@@ -72,8 +71,7 @@ def _rows(text: str) -> list[tuple[int, str]]:
     delimiter = next((c for c in dialect_chars if c in sample), None)
     column = 0
     rows: list[tuple[int, str]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter) if delimiter else None
-    records = list(reader) if reader else [[line] for line in lines]
+    records = _csv_records(lines, delimiter) if delimiter else [[line] for line in lines]
     header_done = False
     for number, record in enumerate(records, start=1):
         if not record or not "".join(record).strip():
@@ -90,6 +88,28 @@ def _rows(text: str) -> list[tuple[int, str]]:
             continue
         rows.append((number, record[column].strip()))
     return rows
+
+
+def _csv_records(lines: list[str], delimiter: str) -> list[list[str]]:
+    # The lines, split at "\n" only: a carriage return left inside one is refused, not taken
+    # for a line end that would cut a code in two.
+    limit = csv.field_size_limit()
+    for number, line in enumerate(lines, start=1):
+        if "\r" in line or len(line) > limit:
+            what = "a carriage return inside it" if "\r" in line else f"{len(line):,} characters"
+            raise InvalidFormat(
+                f"Invalid CSV line {number}: {what}; expected one code a cell and lines of at "
+                f"most {limit:,} characters. Hint: fix that line, or export the codes one a line."
+            )
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        return list(reader)
+    except csv.Error:
+        raise InvalidFormat(
+            f"Invalid CSV on line {reader.line_num}: a quote that is never closed; expected "
+            "quoted cells to end on their line. Hint: fix the quotes on that line, or export the "
+            "codes one a line."
+        ) from None
 
 
 def _serial_of(value: str, *, key: Element, batch: str, expiry: Gs1Date) -> str:

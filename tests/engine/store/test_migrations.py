@@ -19,7 +19,7 @@ from tests.engine.conftest import raw
 
 from jejak.engine.batch import CodeRequest
 from jejak.engine.codes import CodeState, Level
-from jejak.engine.errors import StoreError
+from jejak.engine.errors import StoreError, StoreUnavailable
 from jejak.engine.listing import iter_code_lines
 from jejak.engine.lookup import lookup
 from jejak.engine.print_jobs import PrintLedger
@@ -171,7 +171,7 @@ def test_a_failed_migration_changes_nothing(
         raise OSError("disk gone")
 
     monkeypatch.setitem(migrations._MIGRATIONS, 1, half)
-    with pytest.raises(OSError, match="disk gone"):
+    with pytest.raises(StoreUnavailable, match=r"Cannot open the store '.*': disk gone; "):
         Store(old_store)
     assert schema_of(old_store) == b"1"
     monkeypatch.setitem(migrations._MIGRATIONS, 1, real)

@@ -11,6 +11,7 @@ all-or-nothing, and readers never block the writer. Layout: `jejak.engine.store.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -29,7 +30,7 @@ from jejak.engine.product import Product
 from jejak.engine.serial_keys import SerialKey
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
-from jejak.engine.store import _layout
+from jejak.engine.store import _errors, _layout
 from jejak.engine.store._core import StoreCore
 from jejak.engine.store._opening import open_batch
 from jejak.engine.store.events import AuditReport, Event, EventKind
@@ -62,14 +63,14 @@ class Store:
         ranges: RangeSource | None = None, hooks: Sequence[Hook] = (),
     ) -> None:  # fmt: skip
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
-        env = lmdb.open(str(self.path), map_size=map_size, max_dbs=_layout.MAX_DATABASES,
-                        max_readers=256, readahead=False)  # fmt: skip
-        try:
-            dbs = open_databases(env, str(self.path))
-        except BaseException:
-            env.close()
-            raise
+        self.map_size = map_size
+        with _errors.opening(self.path):
+            env = _open_environment(self.path, map_size)
+            try:
+                dbs = open_databases(env, str(self.path))
+            except BaseException:
+                env.close()
+                raise
         self._core = StoreCore(self.path, env, dbs)
         self.keyring = self._core.keyring
         self.ranges: RangeSource = ranges if ranges is not None else \
@@ -94,7 +95,8 @@ class Store:
     @contextmanager
     def unit_of_work(self, actor: str) -> Iterator[UnitOfWork]:
         """One write transaction: commits when the block ends, writes nothing if it raises."""
-        with self._core.env.begin(write=True) as txn:
+        with _errors.writing(self.path, self.map_size), \
+                self._core.env.begin(write=True) as txn:  # fmt: skip
             uow = UnitOfWork(self._core, txn, actor, tuple(self.hooks))
             yield uow
             uow.finish()
@@ -302,6 +304,23 @@ class Store:
     def verify_audit(self) -> AuditReport:
         with self.view() as view:
             return view.verify_audit()
+
+
+def _open_environment(path: Path, map_size: int) -> Any:
+    """The LMDB environment in `path`: the directory 0700 and its files 0600, whatever the
+    umask, so that nobody else on the line PC reads codes or the audit trail (a store made
+    before this was private is made so now)."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "it is not a directory", str(path))
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    env = lmdb.open(str(path), map_size=map_size, max_dbs=_layout.MAX_DATABASES,
+                    max_readers=256, readahead=False, mode=0o600)  # fmt: skip
+    for name in ("data.mdb", "lock.mdb"):
+        file = path / name
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)
+    return env
 
 
 def _current_epoch(view: StoreView) -> int | None:
