@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from jejak.engine.check_digit import gs1_check_digit, gs1_check_digits, is_valid_gs1_batch
+from jejak.engine.check_digit import gs1_check_digit
+from jejak.engine.check_digits import gs1_check_digits, is_valid_gs1_batch
 from jejak.engine.gs1 import AI, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.symbology import parse_read

@@ -7,6 +7,10 @@ neighbours (``np.unique`` is slow on numpy 2.4).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
@@ -14,9 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jejak.engine import serials
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
 from jejak.engine.gs1 import AI, Element
-from jejak.engine.serials import SerialAlphabet, SerialFormat, SerialPermutation
+from jejak.engine.serials import SerialAlphabet, SerialFormat, SerialPermutation, load_kernels
 
 KEY = bytes(range(16))
 OTHER_KEY = bytes(range(16, 32))
@@ -45,6 +50,17 @@ def fmt(alphabet: str, length: int, prefix: str = "", epoch_width: int = 1) -> S
     return SerialFormat.parse(
         alphabet=alphabet, length=length, prefix=prefix, epoch_width=epoch_width
     )
+
+
+@contextmanager
+def pure_python() -> Iterator[None]:
+    """Run `counter_of` as a process that has not loaded the numba kernels does."""
+    loaded = serials._Kernels.module
+    serials._Kernels.module = None
+    try:
+        yield
+    finally:
+        serials._Kernels.module = loaded
 
 
 def perm(
@@ -114,6 +130,14 @@ KNOWN = [
     (("cset82_safe", 20, "X.", 1, 3, OTHER_KEY, SCOPE),
      {0: "X.3zp9LJ*OTyEDFPlKNa", 1: "X.3Idxxr:pXWzvqEWTNI", 2: "X.3rsQdc5eS*-7zFe4Oq",
       12_345_678_901_234_567: "X.3j3Oihz3Q*0d:*77jv", U64 - 1: "X.3EDxzFu1e:DnEVgfZq"}),
+    # The epoch tweak: one byte up to 255, four bytes from 256 on.
+    (("upper_no_lookalikes", 12, "", 2, 255, KEY, SCOPE),
+     {0: "9ZULANMTDZUM", 1: "9Z8QNMYLZYD8", 2: "9Z2PWHY9WGER", 35_184_372_088_831: "9Z2NJW3ZJ6Q4"}),
+    (("upper_no_lookalikes", 12, "", 2, 256, KEY, SCOPE),
+     {0: "A2V8RYNETP3Z", 1: "A2NXTQFFVXER", 2: "A2JVGUR7DDJ4", 35_184_372_088_831: "A2CBDB5NPYVU"}),
+    (("cset82_safe", 16, "L2", 2, 4_000, OTHER_KEY, b"90:DKL1234567890A1"),
+     {0: "L2v=cL?chgi1nKZ.", 1: "L2v=Ah+e0p+bIrT:", 2: "L2v=glyefUKmmCo8",
+      U64 - 1: "L2v=k-B7-oKsvmTv"}),
 ]  # fmt: skip
 
 
@@ -126,9 +150,11 @@ def test_known_answers(
     alphabet, length, prefix, epoch_width, epoch, key, scope = params
     p = perm(fmt(alphabet, length, prefix, epoch_width), epoch=epoch, key=key, scope=scope)
     assert {counter: p.serial(counter) for counter in expected} == expected
-    assert {p.counter_of(serial): serial for serial in expected.values()} == expected
+    with pure_python():
+        assert {p.counter_of(serial): serial for serial in expected.values()} == expected
     counters = np.array(list(expected), dtype=np.uint64)
     assert [bytes(row).decode() for row in p.format(counters)] == list(expected.values())
+    assert {p.counter_of(serial): serial for serial in expected.values()} == expected  # numba
 
 
 def test_known_answer_of_a_string_never_issued() -> None:
@@ -195,12 +221,20 @@ def formats(draw: st.DrawFn) -> SerialFormat:
     return fmt(alphabet, length, prefix, epoch_width)
 
 
+def epochs(f: SerialFormat) -> st.SearchStrategy[int]:
+    """Epochs of the format, from both sides of 256 where the tag allows (the tweak widens)."""
+    top = f.max_epochs - 1
+    if top < 256:
+        return st.integers(0, top)
+    return st.one_of(st.integers(0, 255), st.integers(256, top))
+
+
 def draw_permutation(data: st.DataObject) -> SerialPermutation:
     """A permutation of a random format, epoch, key and scope, each shown when a test fails."""
     f = data.draw(formats(), label="format")
     return perm(
         f,
-        epoch=data.draw(st.integers(0, f.max_epochs - 1), label="epoch"),
+        epoch=data.draw(epochs(f), label="epoch"),
         key=data.draw(st.binary(min_size=16, max_size=16), label="key"),
         scope=data.draw(st.binary(max_size=30), label="scope"),
     )
@@ -244,6 +278,62 @@ def test_every_string_of_the_format_is_the_serial_of_its_counter(data: st.DataOb
         return
     assert 0 <= counter < min(f.domain, 2**64)
     assert p.serial(counter) == head + tail
+
+
+# --- pure Python and the numba kernels ----------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_pure_python_and_the_kernels_give_the_same_serials_and_counters(
+    data: st.DataObject,
+) -> None:
+    # `serial` and a CLI's `counter_of` run in pure Python, `format` and a line process's
+    # `counter_of` in numba: a serial must not depend on which one made or read it.
+    p = draw_permutation(data)
+    f = p.format_
+    issued = data.draw(st.lists(counters(f), min_size=1, max_size=8), label="counters")
+    bulk = [bytes(row).decode() for row in p.format(np.array(issued, dtype=np.uint64))]
+    assert [p.serial(counter) for counter in issued] == bulk
+    tails = st.text(ALPHABETS[f.alphabet], min_size=f.permuted_length, max_size=f.permuted_length)
+    head = bulk[0][: len(f.prefix) + f.epoch_width]
+    strings = bulk + [head + tail for tail in data.draw(st.lists(tails, max_size=4), label="any")]
+    with pure_python():
+        pure = [p.counter_of(string) for string in strings]
+    assert pure == [p.counter_of(string) for string in strings]
+    assert pure[: len(issued)] == issued
+
+
+SINGLE_SERIALS = """
+import sys
+from jejak.engine.serials import SerialFormat, SerialPermutation, load_kernels
+fmt = SerialFormat.parse(alphabet="upper_no_lookalikes", length=10)
+perm = SerialPermutation(fmt, key=bytes(range(16)), scope=b"01:09506000134352", epoch=0)
+def show():
+    found = perm.counter_of("2Y55PKJ622"), perm.counter_of("2Y55PKJ623")
+    print(perm.serial(0), *found, "numba" in sys.modules)
+show()
+load_kernels()
+show()
+"""
+
+
+def test_single_serials_need_no_numba_until_the_kernels_are_loaded() -> None:
+    # Issue 9: a CLI command that makes or looks up one serial must not import numba (0.4 s).
+    done = subprocess.run(
+        [sys.executable, "-c", SINGLE_SERIALS], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == [
+        "2TWEGNB8MC 1 23316462895536 False",
+        "2TWEGNB8MC 1 23316462895536 True",
+    ]
+
+
+def test_load_kernels_gives_counter_of_the_compiled_inverse() -> None:
+    load_kernels()
+    load_kernels()  # again: nothing more to do
+    assert serials._Kernels.module is not None
+    assert perm(fmt("upper_no_lookalikes", 10)).counter_of("2Y55PKJ623") == 23_316_462_895_536
 
 
 # --- uniqueness and independence ----------------------------------------------------------------

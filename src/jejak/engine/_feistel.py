@@ -1,49 +1,67 @@
-"""The numba kernels of the serial permutation: a radix Feistel network (NIST FF1's structure).
+"""The serial permutation's radix Feistel network (NIST FF1's structure), one value at a time.
 
 A value of ``n`` numerals in radix ``r`` is split into halves of ``u = n // 2`` and
 ``v = n - u`` numerals, held as integers below ``r**u`` and ``r**v``. Round ``i`` replaces
 ``(A, B)`` by ``(B, (A + F(i, B)) mod r**m)`` with ``m = u`` on even rounds and ``v`` on odd
 ones, where F is SipHash-2-4 keyed by the site key and tweaked by the scope. Both halves stay in
 their domains, so the network permutes exactly ``r**n`` values. Halves are at most 10 numerals of
-radix at most 82, so every quantity fits in an unsigned 64-bit integer; additions are done as
-comparisons and subtractions so that none overflows.
+radix at most 82, so every quantity fits in an unsigned 64-bit integer.
 
-Kernel scalars are numba ``uint64`` values: mypy sees them as `Any`.
+This module runs the network on Python integers, without numpy or numba: what one serial, or a
+lookup of one scanned code, needs. `_serial_kernels` runs the same network with numba over whole
+arrays. Both write the modular additions as comparisons and subtractions (the kernels' uint64
+must not overflow), so they agree bit for bit; the tests check it for random keys and formats.
+
+>>> key = FeistelKey.of(k0=1, k1=2, tweak=3, radix=10, numerals=6)
+>>> key.mod_u, key.mod_v
+(1000, 1000)
+>>> encrypt(key, 123456)
+(640, 666)
+>>> decrypt(key, 640, 666)
+(123, 456)
+>>> list(numerals_of(key, 640, 666)), halves_of(key, bytes([6, 4, 0, 6, 6, 6]))
+([6, 4, 0, 6, 6, 6], (640, 666))
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
-from numba import njit, prange, uint64
+from typing import NamedTuple
 
 from jejak.engine._siphash import siphash24_words
 
-__all__ = ["MOD_V", "ROUNDS", "decrypt_halves", "format_many", "key_params"]
+__all__ = ["ROUNDS", "FeistelKey", "decrypt", "encrypt", "halves_of", "numerals_of"]
 
 ROUNDS = 10
-U64 = Any  # a numba uint64 scalar
-# Layout of the parameter vector every kernel takes.
-_K0, _K1, _TWEAK, _MOD_U, _MOD_V, _U, _V, _RADIX = range(8)
-MOD_V = _MOD_V
 
 
-def key_params(k0: int, k1: int, tweak: int, radix: int, numerals: int) -> npt.NDArray[np.uint64]:
-    """Pack key, tweak and the half sizes for `numerals` numerals of `radix` into one vector."""
-    u, v = numerals // 2, numerals - numerals // 2
-    values = [k0, k1, tweak, radix**u, radix**v, u, v, radix]
-    return np.array(values, dtype=np.uint64)
+class FeistelKey(NamedTuple):
+    """Key, tweak and half sizes of one permutation. The field order is the layout of the
+    parameter vector the numba kernels take (``np.array(key, dtype=np.uint64)``)."""
+
+    k0: int
+    k1: int
+    tweak: int
+    mod_u: int  # r ** u
+    mod_v: int  # r ** v
+    u: int
+    v: int
+    radix: int
+
+    @classmethod
+    def of(cls, *, k0: int, k1: int, tweak: int, radix: int, numerals: int) -> FeistelKey:
+        """The key of a network over `numerals` numerals of `radix`."""
+        u, v = numerals // 2, numerals - numerals // 2
+        mod_u: int = radix**u  # int ** int is Any to mypy
+        mod_v: int = radix**v
+        return cls(k0, k1, tweak, mod_u, mod_v, u, v, radix)
 
 
-@njit(inline="always", cache=True)
-def _encrypt(c: U64, p: npt.NDArray[np.uint64]) -> tuple[U64, U64]:
-    a = c // p[_MOD_V]
-    b = c % p[_MOD_V]
+def encrypt(key: FeistelKey, counter: int) -> tuple[int, int]:
+    """The permuted halves of `counter` (below ``mod_u * mod_v``)."""
+    a, b = divmod(counter, key.mod_v)
     for rnd in range(ROUNDS):
-        m = p[_MOD_U] if rnd % 2 == 0 else p[_MOD_V]
-        y = siphash24_words(p[_K0], p[_K1], p[_TWEAK], uint64(rnd), b) % m
+        m = key.mod_u if rnd % 2 == 0 else key.mod_v
+        y = siphash24_words(key.k0, key.k1, key.tweak, rnd, b) % m
         room = m - y
         nxt = a - room if a >= room else a + y
         a = b
@@ -51,53 +69,32 @@ def _encrypt(c: U64, p: npt.NDArray[np.uint64]) -> tuple[U64, U64]:
     return a, b
 
 
-@njit(inline="always", cache=True)
-def _decrypt(a: U64, b: U64, p: npt.NDArray[np.uint64]) -> tuple[U64, U64]:
+def decrypt(key: FeistelKey, a: int, b: int) -> tuple[int, int]:
+    """The counter's halves ``(c // mod_v, c % mod_v)`` for permuted halves ``a``, ``b``."""
     for rnd in range(ROUNDS - 1, -1, -1):
-        m = p[_MOD_U] if rnd % 2 == 0 else p[_MOD_V]
+        m = key.mod_u if rnd % 2 == 0 else key.mod_v
         prev_b = a
-        y = siphash24_words(p[_K0], p[_K1], p[_TWEAK], uint64(rnd), prev_b) % m
+        y = siphash24_words(key.k0, key.k1, key.tweak, rnd, prev_b) % m
         a = b - y if b >= y else b + (m - y)
         b = prev_b
     return a, b
 
 
-@njit(parallel=True, cache=True)
-def format_many(
-    counters: npt.NDArray[np.uint64],
-    p: npt.NDArray[np.uint64],
-    alphabet: npt.NDArray[np.uint8],
-    head: npt.NDArray[np.uint8],
-    out: npt.NDArray[np.uint8],
-) -> None:
-    """Write the serial of ``counters[i]`` into ``out[i]``: `head`, then the permuted numerals."""
-    radix = p[_RADIX]
-    u = np.int64(p[_U])
-    v = np.int64(p[_V])
-    h = head.shape[0]
-    for i in prange(counters.shape[0]):
-        a, b = _encrypt(counters[i], p)
-        for j in range(h):
-            out[i, j] = head[j]
-        for j in range(u - 1, -1, -1):
-            out[i, h + j] = alphabet[a % radix]
-            a //= radix
-        for j in range(v - 1, -1, -1):
-            out[i, h + u + j] = alphabet[b % radix]
-            b //= radix
+def numerals_of(key: FeistelKey, a: int, b: int) -> bytes:
+    """Halves as their ``u + v`` numerals (alphabet indices), most significant first."""
+    out = bytearray(key.u + key.v)
+    for j in range(key.u - 1, -1, -1):
+        a, out[j] = divmod(a, key.radix)
+    for j in range(key.u + key.v - 1, key.u - 1, -1):
+        b, out[j] = divmod(b, key.radix)
+    return bytes(out)
 
 
-@njit(cache=True)
-def decrypt_halves(numerals: npt.NDArray[np.uint64], p: npt.NDArray[np.uint64]) -> tuple[U64, U64]:
-    """The counter's halves ``(c // r**v, c % r**v)`` for permuted numerals (alphabet indices,
-    most significant first); the caller joins them, since ``c`` may not fit in 64 bits."""
-    radix = p[_RADIX]
-    u = np.int64(p[_U])
-    a = uint64(0)
-    b = uint64(0)
-    for j in range(numerals.shape[0]):
-        if j < u:
-            a = a * radix + numerals[j]
-        else:
-            b = b * radix + numerals[j]
-    return _decrypt(a, b, p)
+def halves_of(key: FeistelKey, numerals: bytes) -> tuple[int, int]:
+    """The halves that `numerals` (``u + v`` alphabet indices, most significant first) spell."""
+    a = b = 0
+    for digit in numerals[: key.u]:
+        a = a * key.radix + digit
+    for digit in numerals[key.u :]:
+        b = b * key.radix + digit
+    return a, b

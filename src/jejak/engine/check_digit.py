@@ -1,23 +1,19 @@
-"""GS1 mod-10 check digits (GTIN, SSCC), one at a time or vectorised over numpy arrays.
+"""GS1 mod-10 check digits (GTIN, SSCC), one code at a time.
 
 The weights 3 and 1 alternate from the rightmost digit of the payload (the digits before the
-check digit), so one rule serves GTIN-8/12/13/14 and SSCC-18.
+check digit), so one rule serves GTIN-8/12/13/14 and SSCC-18. This module imports no numpy, so
+that parsing a code stays cheap to import; `jejak.engine.check_digits` computes the same rule
+over whole numpy arrays.
 
 >>> gs1_check_digit("0950600013435")
 2
->>> import numpy as np
->>> gs1_check_digits(np.array([b"0950600013435", b"1061414112345"], dtype="S13")).tolist()
-[2, 9]
->>> is_valid_gs1_batch(np.array([b"09506000134352", b"09506000134353"], dtype="S14")).tolist()
-[True, False]
+>>> gs1_check_digit("10614141123456789")
+7
 """
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
-
-__all__ = ["gs1_check_digit", "gs1_check_digits", "is_valid_gs1_batch"]
+__all__ = ["gs1_check_digit"]
 
 _ZERO = ord("0")
 
@@ -28,34 +24,3 @@ def gs1_check_digit(payload: str) -> int:
     for position, char in enumerate(reversed(payload)):
         total += (ord(char) - _ZERO) * (3 if position % 2 == 0 else 1)
     return (10 - total % 10) % 10
-
-
-def _weights(width: int) -> npt.NDArray[np.int32]:
-    # Weight 3 on the rightmost payload digit, then 1, 3, 1, ... leftwards.
-    return np.where((width - 1 - np.arange(width)) % 2 == 0, 3, 1).astype(np.int32)
-
-
-def _digit_matrix(values: npt.NDArray[np.bytes_]) -> npt.NDArray[np.int32]:
-    width = values.dtype.itemsize
-    matrix = values.reshape(-1).view(np.uint8).reshape(-1, width).astype(np.int32) - _ZERO
-    if matrix.size and (matrix.min() < 0 or matrix.max() > 9):
-        raise ValueError(
-            f"Invalid digit array of dtype {values.dtype}: expected only ASCII digits in every "
-            "cell. Hint: validate or strip the input before the vectorised check."
-        )
-    return matrix
-
-
-def gs1_check_digits(payloads: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint8]:
-    """Check digits for an array of fixed-width ASCII payloads (dtype ``S<n>``, all n digits)."""
-    matrix = _digit_matrix(payloads)
-    total = matrix @ _weights(matrix.shape[1])
-    return ((10 - total % 10) % 10).astype(np.uint8)
-
-
-def is_valid_gs1_batch(values: npt.NDArray[np.bytes_]) -> npt.NDArray[np.bool_]:
-    """For an array of complete identifiers (dtype ``S<n>``, check digit last), which are valid."""
-    matrix = _digit_matrix(values)
-    total = matrix[:, :-1] @ _weights(matrix.shape[1] - 1)
-    result: npt.NDArray[np.bool_] = (10 - total % 10) % 10 == matrix[:, -1]
-    return result

@@ -30,11 +30,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from types import ModuleType
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from jejak.engine._feistel import MOD_V, ROUNDS, decrypt_halves, format_many, key_params
+from jejak.engine._feistel import ROUNDS, FeistelKey, decrypt, encrypt, halves_of, numerals_of
 from jejak.engine._siphash import key_words, siphash24
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
 from jejak.engine.text import describe
@@ -45,6 +47,7 @@ __all__ = [
     "SerialAlphabet",
     "SerialFormat",
     "SerialPermutation",
+    "load_kernels",
 ]
 
 MAX_GUESS_PROBABILITY = 1e-4  # EU FMD (Reg. 2016/161 Art. 4(b)): 1 in 10,000 at most.
@@ -188,24 +191,49 @@ def _epoch_tweak(epoch: int) -> bytes:
     return bytes([epoch]) if epoch < 256 else epoch.to_bytes(4, "big")
 
 
-class SerialPermutation:
-    """The keyed permutation of one (scope, key epoch): counters to serials and back."""
+class _Kernels:
+    """The numba kernels (`_serial_kernels`) once imported: None until the first bulk `format` or
+    `load_kernels()`, so that a process that only makes or looks up single serials never pays
+    for numba."""
 
-    __slots__ = ("_alphabet", "_head", "_lookup", "_params", "format_")
+    module: ClassVar[ModuleType | None] = None
+
+
+def _kernels() -> ModuleType:
+    if _Kernels.module is None:
+        # Not at the top: importing numba costs about 0.4 s, which only bulk work pays (issue 9).
+        from jejak.engine import _serial_kernels  # noqa: PLC0415 - see above
+
+        _Kernels.module = _serial_kernels
+    return _Kernels.module
+
+
+class SerialPermutation:
+    """The keyed permutation of one (scope, key epoch): counters to serials and back.
+
+    One serial (`serial`) is computed in pure Python (about 0.15 ms); many (`format`) by the numba
+    kernels, imported on first use. `counter_of` uses the compiled inverse once the kernels are
+    loaded (see `load_kernels`) and pure Python before. Both give the same results.
+    """
+
+    __slots__ = ("_alphabet", "_chars", "_head", "_key", "_lookup", "_params", "format_")
 
     def __init__(self, fmt: SerialFormat, *, key: bytes, scope: bytes, epoch: int) -> None:
         self.format_ = fmt
         self._head = (fmt.prefix + fmt.epoch_tag(epoch)).encode()  # refuses an epoch out of range
         k0, k1 = key_words(key)
         # The scope tweak makes each product's sequence unrelated to every other product's.
-        message = np.frombuffer(b"jejak-serial\x00" + scope + _epoch_tweak(epoch), np.uint8)
-        tweak = int(siphash24(np.uint64(k0), np.uint64(k1), message))
-        self._params = key_params(k0, k1, tweak, fmt.radix, fmt.permuted_length)
-        chars = fmt.alphabet.characters
-        self._alphabet = np.frombuffer(chars.encode(), np.uint8)
+        tweak = siphash24(k0, k1, b"jejak-serial\x00" + scope + _epoch_tweak(epoch))
+        self._key = FeistelKey.of(
+            k0=k0, k1=k1, tweak=tweak, radix=fmt.radix, numerals=fmt.permuted_length
+        )
+        self._params = np.array(self._key, dtype=np.uint64)  # the kernels' parameter vector
+        chars = fmt.alphabet.characters.encode()
+        self._alphabet = np.frombuffer(chars, np.uint8)
+        self._chars = chars.ljust(256, b"\xff")  # numeral -> its character, for bytes.translate
         table = bytearray(b"\xff" * 256)  # byte -> its numeral; 0xFF: not of the alphabet
         for i, c in enumerate(chars):
-            table[ord(c)] = i
+            table[c] = i
         self._lookup = bytes(table)
 
     def format(self, counters: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
@@ -218,18 +246,19 @@ class SerialPermutation:
             )
         out = np.empty((counters.shape[0], self.format_.length), dtype=np.uint8)
         head = np.frombuffer(self._head, np.uint8)
-        format_many(counters, self._params, self._alphabet, head, out)
+        _kernels().format_many(counters, self._params, self._alphabet, head, out)
         return out
 
     def serial(self, counter: int) -> str:
         """The serial of one counter, as text."""
-        if not 0 <= counter < _COUNTER_LIMIT:
+        limit = min(self.format_.domain, _COUNTER_LIMIT)
+        if not 0 <= counter < limit:
             raise InvalidQuantity(
-                f"Invalid counter {counter}: expected below the domain "
-                f"{min(self.format_.domain, _COUNTER_LIMIT)}. Hint: the scope's epoch is "
-                "exhausted; rotate the key."
+                f"Invalid counter {counter}: expected below the domain {limit}. Hint: the "
+                "scope's epoch is exhausted; rotate the key."
             )
-        return bytes(self.format(np.array([counter], dtype=np.uint64))[0]).decode("ascii")
+        numerals = numerals_of(self._key, *encrypt(self._key, int(counter)))
+        return (self._head + numerals.translate(self._chars)).decode("ascii")
 
     def counter_of(self, serial: bytes | str) -> int | None:
         """The counter whose serial this is, or None when it is not of this format and epoch (or
@@ -243,9 +272,30 @@ class SerialPermutation:
         mapped = data[len(self._head) :].translate(self._lookup)
         if b"\xff" in mapped:
             return None
-        numerals = np.frombuffer(mapped, dtype=np.uint8).astype(np.uint64)
-        a, b = decrypt_halves(numerals, self._params)
+        kernels = _Kernels.module
+        if kernels is None:
+            a, b = decrypt(self._key, *halves_of(self._key, mapped))
+        else:
+            numerals = np.frombuffer(mapped, dtype=np.uint8).astype(np.uint64)
+            a, b = kernels.decrypt_halves(numerals, self._params)
         # Python integers: a domain may exceed 2**64, where the kernel's product would wrap. Such
         # a counter can never have been issued (counters are 64-bit), so it is no serial of ours.
-        counter = int(a) * int(self._params[MOD_V]) + int(b)
+        counter = int(a) * self._key.mod_v + int(b)
         return counter if counter < _COUNTER_LIMIT else None
+
+
+_WARM_UP = SerialFormat(SerialAlphabet.DIGITS, 6, "", 0)
+
+
+def load_kernels() -> None:
+    """Import the numba kernels and compile them (or load them from numba's cache) now.
+
+    Without this, the first bulk `SerialPermutation.format` does it, and until then
+    `counter_of` inverts in pure Python (about 0.15 ms a code), so that a command that looks one
+    code up never imports numba. A long-running line process calls this at start-up: its first
+    batch formats without a pause and every scan resolves through the compiled inverse (about
+    2 µs). Calling it again costs next to nothing.
+    """
+    warm = SerialPermutation(_WARM_UP, key=bytes(16), scope=b"", epoch=0)
+    serial = bytes(warm.format(np.zeros(1, dtype=np.uint64))[0])
+    warm.counter_of(serial)
