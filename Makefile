@@ -27,12 +27,16 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pytest bench -p no:cacheprovider --benchmark-enable --benchmark-only \
 		--benchmark-columns=min,median,mean,ops,rounds --benchmark-sort=name
+	$(BIN)/python bench/startup.py
 
 $(STAMP): pyproject.toml scripts/system-deps.sh
 	./scripts/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Bytecode for every module, as an installed package has: a command starts without compiling
+	# its modules even where PYTHONDONTWRITEBYTECODE keeps Python from writing them itself.
+	$(BIN)/python -m compileall -q src
 	touch $(STAMP)
 
 clean:
