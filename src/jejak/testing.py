@@ -11,7 +11,8 @@ ZeroMQ (the print-job stream):
 - `poll_within(socket, timeout)` and `recv_within(socket, timeout)`: a bounded receive, never a
   blocking one (None, or a failed test, after `timeout` seconds).
 
-Devices (loopback TCP servers on a port the OS picks, always stopped at teardown):
+Devices (loopback TCP servers on a port the OS picks, always stopped at teardown, which also
+closes a `record` file):
 
 - `coder_simulator(**options)`: a started `CoderSimulator`;
 - `zpl_simulator(**options)`: a started `ZplSimulator`.
@@ -108,6 +109,7 @@ class StartCoder(Protocol):
         rate: float | None = ...,
         jobs: Collection[str] | None = ...,
         keep_printed: bool = ...,
+        record: str | Path | None = ...,
     ) -> CoderSimulator: ...
 
 
@@ -115,7 +117,12 @@ class StartZpl(Protocol):
     """`zpl_simulator`: start a Zebra printer simulator on a free loopback port."""
 
     def __call__(
-        self, *, rate: float | None = ..., keep: bool = ..., buffer_formats: int = ...
+        self,
+        *,
+        rate: float | None = ...,
+        keep: bool = ...,
+        buffer_formats: int = ...,
+        record: str | Path | None = ...,
     ) -> ZplSimulator: ...
 
 

@@ -92,14 +92,18 @@ class Served:
 
 @pytest.fixture
 def serve(store: Store) -> Iterator[Callable[..., Served]]:
-    """serve(until_done=False, **engine_options) -> a running engine on a random port."""
+    """serve(until_done=False, on_turn=None, **engine_options) -> a running engine on a random
+    port."""
     started: list[Served] = []
 
-    def start(*, until_done: bool = False, **options: Any) -> Served:
+    def start(
+        *, until_done: bool = False, on_turn: Callable[[PrintEngine], None] | None = None,
+        **options: Any,
+    ) -> Served:  # fmt: skip
         engine = PrintEngine(store, "B1", bind="tcp://127.0.0.1:*", **options)
         served = Served(engine)
         started.append(served)
-        return served.start(until_done=until_done)
+        return served.start(until_done=until_done, on_turn=on_turn)
 
     try:
         yield start

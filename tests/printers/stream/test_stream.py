@@ -8,6 +8,7 @@ and closes the engine.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -444,9 +445,9 @@ def test_hello_again_makes_the_old_jobs_unknown(
     new = [job for job, _ in p1.jobs(8)]
     assert not set(new) & set(old)
     assert indices([(j, b"") for j in new]) == list(range(8, 16))
-    report = served.shutdown()
+    report = served.shutdown()  # the 8 new jobs are in flight: a stopped engine settles them
     assert report is not None
-    assert (report.printed, report.unknown, report.ignored, report.sessions) == (3, 5, 5, 2)
+    assert (report.printed, report.unknown, report.ignored, report.sessions) == (3, 13, 5, 2)
 
 
 def test_bye_makes_the_jobs_in_flight_unknown(
@@ -478,17 +479,31 @@ def test_a_restarted_driver_takes_over_its_printer_id(
     wait_settled(store, unknown=4, sent=0)
 
 
+class Crash(Exception):
+    """The engine's loop dies where it stands, as in a crash: nothing is settled on the way."""
+
+
 def test_an_engine_restart_never_resends_jobs_in_flight(
     store: Store, serve: Callable[..., Served], driver: Callable[..., Driver]
 ) -> None:
-    first = serve()
+    crash = threading.Event()
+
+    def crashing(engine: PrintEngine) -> None:
+        if crash.is_set():
+            raise Crash
+
+    first = serve(on_turn=crashing)
     p1 = driver(first.engine.endpoint)
     p1.hello()
     p1.credit(25)
     ids = [job for job, _ in p1.jobs(25)]
     p1.printed(ids[:5])
     wait_settled(store, printed=5, sent=20)
-    first.shutdown()  # the engine stops with 20 jobs in flight
+    crash.set()  # the engine dies with 20 jobs in flight, left SENT
+    with pytest.raises(Crash):
+        first.shutdown()
+    first.error = None  # seen
+    assert counts(store)[O.SENT] == 20
     second = serve()
     assert second.engine.report.recovered == 20
     assert counts(store) == {O.NONE: 475, O.SENT: 0, O.PRINTED: 5, O.FAILED: 0, O.UNKNOWN: 20}
@@ -502,9 +517,9 @@ def test_an_engine_restart_never_resends_jobs_in_flight(
     again.quiet()
     assert not set(rest) & set(ids)
     assert sorted(rest) == [PRIMARY | i for i in range(25, 500)]
-    report = second.shutdown()
+    report = second.shutdown()  # with the 475 in flight: unknown now, a stopped engine's jobs
     assert report is not None
-    assert (report.recovered, report.sent, report.unknown) == (20, 475, 0)
+    assert (report.recovered, report.sent, report.unknown) == (20, 475, 475)
 
 
 # DONE ---------------------------------------------------------------------------------------

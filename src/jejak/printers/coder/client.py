@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import selectors
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -64,6 +65,7 @@ from jejak.printers.device import (
 __all__ = ["CoderClient"]
 
 _RECV = 1 << 18
+_SLICE = 0.1  # seconds: the longest a wait for the coder goes without looking at `stop`
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_READ | selectors.EVENT_WRITE
 
 
@@ -81,7 +83,9 @@ class CoderClient:
     """Drives one coder: select `job`, define the record header `fields`, push, listen.
 
     `render` turns a job's payload into one value per field (default: the payload as the one
-    field). `capacity` caps the records kept in the coder below its own buffer size.
+    field). `capacity` caps the records kept in the coder below its own buffer size. Once
+    `stop` is set (the driver is stopping), a wait for a reply or for room to write ends
+    within a tenth of a second with `DeviceFault`, the connection dropped.
     """
 
     __slots__ = (
@@ -101,6 +105,7 @@ class CoderClient:
         "_selector",
         "_seq",
         "_sock",
+        "_stop",
         "_timeout",
     )
 
@@ -114,6 +119,7 @@ class CoderClient:
         fields: Sequence[str] = ("GS1",),
         render: Callable[[bytes], Sequence[bytes]] | None = None,
         capacity: int | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
             raise InvalidQuantity(
@@ -137,6 +143,7 @@ class CoderClient:
             )
         self._host, self._port, self._timeout = host, port, float(timeout)
         self._render, self._limit = render, capacity
+        self._stop = stop
         self._capacity = capacity or 0
         self._sock: socket.socket | None = None
         self._selector: selectors.BaseSelector | None = None
@@ -320,7 +327,8 @@ class CoderClient:
                     )
                 if wait <= 0:
                     self._timed_out()
-                if self._selector.select(wait):
+                self._check_stop(waiter.command.decode("ascii", "replace").strip())
+                if self._selector.select(min(wait, _SLICE)):
                     self._read()
             if isinstance(waiter.reply, Err):
                 raise DeviceFault(
@@ -354,8 +362,9 @@ class CoderClient:
             wait = deadline - time.monotonic()
             if wait <= 0:
                 self._timed_out()
+            self._check_stop(what)
             selector.modify(sock, _WRITE)
-            ready = selector.select(wait)
+            ready = selector.select(min(wait, _SLICE))
             if self._sock is not None:
                 selector.modify(sock, _READ)
             if any(mask & selectors.EVENT_READ for _, mask in ready):
@@ -365,6 +374,14 @@ class CoderClient:
                     f"Lost coder {self.address!r} while sending {what}: {self._lost}. Hint: "
                     "jobs in flight are unknown outcomes; connect() again to go on."
                 )
+
+    def _check_stop(self, what: str) -> None:
+        if self._stop is not None and self._stop.is_set():
+            self._drop("the driver is stopping")
+            raise DeviceFault(
+                f"Stopped waiting for coder {self.address!r} ({what}): the driver is stopping. "
+                "Hint: jobs in flight are unknown outcomes."
+            )
 
     def _timed_out(self) -> None:
         self._drop(f"no answer for {self._timeout:g} s")

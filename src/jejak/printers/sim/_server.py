@@ -15,6 +15,10 @@ listen backlog until the first closes (a printer's raw port). Work from other th
 injected fault) runs in the server thread through `_call`, in order, before `_call` returns.
 `stop` (or the end of a `with` block) joins the thread and closes every socket it opened.
 
+With `record` (a file path) the device appends every code it prints to that file, one a line,
+flushed as it prints (`_record.PrintRecord`; subclasses call `_recorded(codes)`): opened by
+`start`, closed by `stop`.
+
 >>> class Echo(TcpServer[Link]):
 ...     def _received(self, link: Link, data: bytes) -> None:
 ...         link.send(data.upper())
@@ -31,8 +35,11 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Generic, Self, TypeVar
+
+from jejak.printers.sim._record import PrintRecord
 
 __all__ = ["Link", "TcpServer"]
 
@@ -70,8 +77,10 @@ class TcpServer(Generic[L]):
         *,
         name: str = "device-sim",
         takeover: bool = False,
+        record: str | Path | None = None,
     ) -> None:
         self._new_link = link
+        self._record = None if record is None else PrintRecord(record)
         self._address = (host, port)
         self._name = name
         self._takeover = takeover
@@ -105,6 +114,8 @@ class TcpServer(Generic[L]):
     def start(self) -> Self:
         if self._thread is not None:
             return self
+        if self._record is not None:
+            self._record.open()
         self._listener = socket.create_server(self._address)
         self._listener.setblocking(False)
         self._wake_pair = socket.socketpair()
@@ -132,6 +143,8 @@ class TcpServer(Generic[L]):
         if self._selector is not None:
             self._selector.close()
         self._listener = self._wake_pair = self._selector = None
+        if self._record is not None:
+            self._record.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -165,6 +178,16 @@ class TcpServer(Generic[L]):
         return None
 
     # What subclasses use ---------------------------------------------------------------------
+
+    @property
+    def recording(self) -> bool:
+        """Whether printed codes go to a record file."""
+        return self._record is not None
+
+    def _recorded(self, codes: Iterable[bytes]) -> None:
+        """The device printed `codes`: append them to the record file (if any), flushed."""
+        if self._record is not None:
+            self._record.write(codes)
 
     def _call(self, apply: Callable[[], None]) -> None:
         """Run `apply` in the server thread (at once if not started) and wait until it ran."""

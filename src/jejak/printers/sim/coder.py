@@ -5,7 +5,8 @@ connection replaces the old one (whose buffer is lost). It answers every command
 records in a finite buffer and prints them at `rate` records per second (None or 0: as fast as
 it can). Faults are injected from the test thread and take effect, in order, before the call
 returns. Everything printed is recorded, in order, so tests can prove that no code was printed
-twice or lost.
+twice or lost; with `record` (a path) the first field of each record printed (the code) also
+goes to that file as it prints, one a line (`_record.PrintRecord`), for checks from outside.
 
 >>> import socket
 >>> with CoderSimulator(capacity=10) as sim:
@@ -28,6 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Collection
+from pathlib import Path
 
 from jejak.engine.errors import InvalidQuantity
 from jejak.engine.text import describe
@@ -100,6 +102,7 @@ class CoderSimulator(TcpServer[_Link]):
         host: str = "127.0.0.1",
         port: int = 0,
         keep_printed: bool = True,
+        record: str | Path | None = None,
     ) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise InvalidQuantity(
@@ -111,7 +114,7 @@ class CoderSimulator(TcpServer[_Link]):
                 f"Invalid print rate {describe(rate)}: expected prints per second >= 0, or "
                 "None. Hint: 0 or None prints as fast as possible."
             )
-        super().__init__(_Link, host, port, name="coder-sim", takeover=True)
+        super().__init__(_Link, host, port, name="coder-sim", takeover=True, record=record)
         self.capacity = capacity
         self._interval = 1.0 / rate if rate else None
         self._jobs = frozenset(jobs) if jobs is not None else None
@@ -343,6 +346,8 @@ class CoderSimulator(TcpServer[_Link]):
             printed.append(record.fields)
         if first:
             out += PrintComplete(first, last).encode()
+        if self.recording:
+            self._recorded([fields[0] for fields in printed])
         with self._lock:
             self._printed_count += len(printed)
             if self._keep:

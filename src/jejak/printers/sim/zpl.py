@@ -8,7 +8,8 @@ its buffer, labels remaining of the one printing, and the flags. Faults can be i
 out, head open and pause (printing stops, flags set), a dropped connection (the buffer is
 lost), and silence (``~HS`` gets no answer, as newer firmware does in a media-out state).
 Printed labels are kept in order (`keep=False` keeps counts only: for long runs and benchmarks),
-and `render` draws one so a camera can read real pixels.
+and `render` draws one so a camera can read real pixels. With `record` (a path) the data of each
+label's DataMatrix goes to that file as it prints, one a line (`_record.PrintRecord`).
 
 >>> import socket
 >>> from jejak.printers.label import LabelSpec, recall_label, stored_format, template
@@ -26,6 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,14 +47,14 @@ class ZplSimulator(TcpServer[Link]):
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, rate: float | None = None,
-        keep: bool = True, buffer_formats: int = 999,
+        keep: bool = True, buffer_formats: int = 999, record: str | Path | None = None,
     ) -> None:  # fmt: skip
         if rate is not None and not (isinstance(rate, int | float) and 0 < rate <= 1e6):
             raise InvalidQuantity(
                 f"Invalid print rate {describe(rate)}: expected labels per second above 0, or "
                 "None to print at once. Hint: a line at 600 packs/min is 10."
             )
-        super().__init__(Link, host, port, name="zpl-sim", takeover=False)
+        super().__init__(Link, host, port, name="zpl-sim", takeover=False, record=record)
         self.rate = rate
         self.keep = keep
         self._buffer_formats = buffer_formats
@@ -178,12 +180,15 @@ class ZplSimulator(TcpServer[Link]):
         if self.rate is None and not self._queue and self._current is None and not self._halted():
             count = sum(label.quantity for label in labels)
             self._printed_count += count
-            if self.keep:
-                self._printed.extend(
+            if self.keep or self.recording:
+                each = (
                     labels
                     if count == len(labels)
                     else [one for label in labels for one in [label] * label.quantity]
                 )
+                if self.keep:
+                    self._printed.extend(each)
+                self._recorded(map(_record_data, each))
             return
         self._queue.extend(labels)
         self._print_due()
@@ -203,6 +208,8 @@ class ZplSimulator(TcpServer[Link]):
         self._printed_count += 1
         if self.keep:
             self._printed.append(self._current)
+        if self.recording:
+            self._recorded([_record_data(self._current)])
         if self._remaining <= 0:
             self._current, self._remaining = None, 0
 
@@ -229,7 +236,7 @@ class ZplSimulator(TcpServer[Link]):
 
     def _opened(self, link: Link) -> None:
         with self._lock:
-            self._interpreter = Interpreter(fields=self.keep)
+            self._interpreter = Interpreter(fields=self.keep or self.recording)
 
     def _received(self, link: Link, data: bytes) -> None:
         answers = []
@@ -264,6 +271,15 @@ class ZplSimulator(TcpServer[Link]):
             self._queue.clear()
             self._current, self._remaining = None, 0
         return b""
+
+
+def _record_data(label: Label) -> bytes:
+    """What the record file holds for a label: its DataMatrix data, raw (GS-separated); for a
+    label without a readable one, its ``^FN`` texts joined by ``|``."""
+    try:
+        return _symbol_data(label)[0]
+    except (SymbolError, ProtocolError):
+        return "|".join(text for _, text in label.filled).encode("utf-8", "replace")
 
 
 def _symbol_data(label: Label) -> tuple[bytes, bool, int, int, int]:

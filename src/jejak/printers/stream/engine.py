@@ -7,9 +7,14 @@ draws the codes in the print ledger — one durable transaction that marks them 
 all printers at once (a group commit) — and only then sends them. PRINTED and FAILED answers are
 settled in the ledger, also in group commits.
 
-A job whose outcome is unknown — its driver disconnected or went silent, or the engine
-restarted — is settled as UNKNOWN and never sent again: the batch close scraps it. A PUB socket
-publishes what happened on each turn of the loop for dashboards.
+A job whose outcome is unknown — its driver disconnected or went silent, the engine was
+stopped, or it restarted after a crash — is settled as UNKNOWN and never sent again: the batch
+close scraps it. When `serve` ends without DONE (`stop`, `timeout`) it records the answers
+already received and settles every job still in flight as UNKNOWN, as the next start would
+after a crash. A PUB socket publishes what happened on each turn of the loop for dashboards.
+
+Secure by default: an engine bound beyond loopback needs CurveZMQ, and a PUB socket beyond
+loopback is refused (`endpoint.check_exposure`), unless `insecure`.
 
 The wire protocol (frames, fields, state machine, flow control) is in printers/README.md.
 """
@@ -21,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -34,9 +40,10 @@ from jejak.engine.store import Store
 from jejak.printers.device import DeviceState
 from jejak.printers.stream import wire
 from jejak.printers.stream.curve import CurveServer
+from jejak.printers.stream.endpoint import Endpoint, check_exposure
 from jejak.printers.stream.wire import Message, Refusal, RefusalReason
 
-__all__ = ["PrintEngine", "StreamReport"]
+__all__ = ["Ending", "PrintEngine", "StreamReport"]
 
 _LEVEL_SHIFT = 40  # job id = level << 40 | index: unique over the batch's levels
 
@@ -54,9 +61,17 @@ class _Session:
     state: DeviceState = DeviceState.READY  # as the driver's STATUS last said
 
 
+class Ending(StrEnum):
+    """Why `serve` returned."""
+
+    DONE = "done"  # every code of the levels in use settled, or drained: DONE sent
+    STOPPED = "stopped"  # `stop` was set (SIGTERM, Ctrl-C)
+    TIMEOUT = "timeout"  # `timeout` seconds passed
+
+
 @dataclass(slots=True)
 class StreamReport:
-    """What one `serve` did, as counts of jobs."""
+    """What one `serve` did, as counts of jobs, and why it ended."""
 
     sent: int = 0
     printed: int = 0
@@ -67,6 +82,7 @@ class StreamReport:
     sessions: int = 0
     refused: int = 0
     latencies: list[float] = field(default_factory=list)  # seconds, send to answer, sampled
+    ended: Ending | None = None  # None while serving
 
     def counts(self) -> dict[str, int]:
         return {
@@ -79,6 +95,7 @@ class StreamReport:
         lat = np.asarray(self.latencies) * 1000
         return {
             **self.counts(),
+            "ended": None if self.ended is None else self.ended.value,
             "latency_ms": {} if not lat.size else {
                 "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
                 "max": float(lat.max()),
@@ -101,7 +118,11 @@ class PrintEngine:
         max_jobs_per_message: int = 2000,
         driver_timeout: float = 5.0,
         sample_every: int = 97,
+        insecure: bool = False,
     ) -> None:
+        bound = Endpoint.parse(bind)
+        published = None if publish is None else Endpoint.parse(publish)
+        check_exposure(bound, published, curve=curve is not None, insecure=insecure)
         self.store, self.batch, self.actor = store, batch, actor
         self.max_jobs = max_jobs_per_message
         self.driver_timeout = driver_timeout
@@ -127,15 +148,30 @@ class PrintEngine:
         self.router.setsockopt(zmq.RCVHWM, 0)
         if curve is not None:
             curve.apply(self.router)
-        self.router.bind(bind)
-        self.endpoint: str = self.router.getsockopt_string(zmq.LAST_ENDPOINT)
         self.pub: zmq.Socket[bytes] | None = None
         self.pub_endpoint: str | None = None
-        if publish is not None:
-            self.pub = self._context.socket(zmq.PUB)
-            self.pub.setsockopt(zmq.LINGER, 0)
-            self.pub.bind(publish)
-            self.pub_endpoint = self.pub.getsockopt_string(zmq.LAST_ENDPOINT)
+        try:
+            self.endpoint: str = self._bind(self.router, bound)
+            if published is not None:
+                self.pub = self._context.socket(zmq.PUB)
+                self.pub.setsockopt(zmq.LINGER, 0)
+                self.pub_endpoint = self._bind(self.pub, published)
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _bind(socket: zmq.Socket[bytes], endpoint: Endpoint) -> str:
+        if endpoint.ipv6:
+            socket.setsockopt(zmq.IPV6, 1)
+        try:
+            socket.bind(str(endpoint))
+        except zmq.ZMQError as error:
+            raise JejakError(
+                f"Cannot bind {str(endpoint)!r}: {error}. Hint: is another engine (or program) "
+                "using it? Choose another port, or stop the other one."
+            ) from None
+        return socket.getsockopt_string(zmq.LAST_ENDPOINT)
 
     def close(self) -> None:
         self.router.close(linger=0)
@@ -162,16 +198,24 @@ class PrintEngine:
         on_turn: Callable[[PrintEngine], None] | None = None,
     ) -> StreamReport:
         """Run until every code of the levels in use is settled (`until_done`), `stop` is set, or
-        `timeout` seconds pass. Returns the report."""
+        `timeout` seconds pass; `report.ended` says which. Returns the report.
+
+        Stopped or timed out, it records the answers already received, then settles every job
+        still in flight as UNKNOWN (never sent again) and ends the sessions: a driver that
+        goes on talking is refused `NO_SESSION` and says HELLO again. `stop` is looked at
+        at least every 50 ms."""
         deadline = None if timeout is None else time.monotonic() + timeout
         poller = zmq.Poller()
         poller.register(self.router, zmq.POLLIN)
+        ended = Ending.STOPPED
         while not (stop is not None and stop.is_set()):
             now = time.monotonic()
             if deadline is not None and now > deadline:
+                ended = Ending.TIMEOUT
                 break
             if (until_done or self._draining.is_set()) and self._done():
                 self._broadcast(Message.DONE)
+                ended = Ending.DONE
                 break
             wanting = self._wanting()
             if poller.poll(0 if wanting else 50) or wanting:
@@ -179,7 +223,24 @@ class PrintEngine:
             self._expire(time.monotonic())
             if on_turn is not None:
                 on_turn(self)
+        if ended is not Ending.DONE:
+            self._end_sessions("engine stopped" if ended is Ending.STOPPED
+                               else f"engine timeout ({timeout:g} s)")  # fmt: skip
+        self.report.ended = ended
         return self.report
+
+    def _end_sessions(self, why: str) -> None:
+        """The answers already received, then every job still in flight UNKNOWN."""
+        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]] = {}
+        for _ in range(10_000):
+            try:
+                frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            self._handle(frames, answers, welcome=False)
+        for identity in list(self._sessions):
+            self._lost(identity, why, answers)
+        self._settle(answers)
 
     def drain(self) -> None:
         """Stop sending new jobs; `serve` returns (after DONE to every driver) once every job
@@ -198,8 +259,9 @@ class PrintEngine:
         self._dispatch()
 
     def _handle(
-        self, frames: list[bytes], answers: dict[Level, list[tuple[str, PrintOutcome, Any]]]
-    ) -> None:
+        self, frames: list[bytes], answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+        *, welcome: bool = True,
+    ) -> None:  # fmt: skip
         identity, rest = frames[0], frames[1:]
         try:
             kind, body = wire.unpack(rest)
@@ -208,6 +270,8 @@ class PrintEngine:
             return
         session = self._sessions.get(identity)
         if kind is Message.HELLO:
+            if not welcome:  # the engine is stopping: no new session
+                return
             self._hello(identity, body, answers)
             return
         if session is None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import select
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -61,14 +62,19 @@ from jejak.printers.zpl.host_status import (
 __all__ = ["ZplPrinter"]
 
 _RECEIVE = 1 << 16
+_SLICE = 0.1  # seconds: the longest the connect wait goes without looking at `stop`
 
 
 class ZplPrinter:
-    """A Zebra printer over raw TCP: stored format, ``^XF`` labels, ``~HS`` confirmation."""
+    """A Zebra printer over raw TCP: stored format, ``^XF`` labels, ``~HS`` confirmation.
+
+    Once `stop` is set (the driver is stopping), `connect` stops waiting for the first ``~HS``
+    answer within a tenth of a second (`DeviceFault`)."""
 
     def __init__(
         self, host: str, port: int = 9100, *, label_format: StoredFormat, timeout: float = 2.0,
         capacity: int = 250, status_interval: float = 0.01, idle_interval: float = 1.0,
+        stop: threading.Event | None = None,
     ) -> None:  # fmt: skip
         if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 999:
             raise InvalidQuantity(
@@ -81,6 +87,7 @@ class ZplPrinter:
             )
         self.host, self.port, self.timeout = host, port, float(timeout)
         self.status_interval, self.idle_interval = status_interval, idle_interval
+        self._stop = stop
         self._capacity = capacity
         # The one stored format, as the label's owner wrote it: sent first on every connection.
         self.label_format = check_stored_format(label_format)
@@ -126,8 +133,10 @@ class ZplPrinter:
             self._asked_at = time.monotonic()
             deadline = self._asked_at + self.timeout
             while self._asked_at is not None and self._sock is not None:
-                if time.monotonic() > deadline or not self._read(deadline - time.monotonic()):
+                left = deadline - time.monotonic()
+                if left <= 0 or (self._stop is not None and self._stop.is_set()):
                     break
+                self._read(min(left, _SLICE))
         except DeviceFault:
             self._forget()
             self._events = []
@@ -142,6 +151,11 @@ class ZplPrinter:
         if self._asked_at is not None:
             self._forget()
             self._events = []
+            if self._stop is not None and self._stop.is_set():
+                raise DeviceFault(
+                    f"Stopped waiting for the Zebra printer at {self.host}:{self.port} to answer "
+                    "~HS: the driver is stopping. Hint: connect() again to go on."
+                )
             raise DeviceFault(
                 f"The Zebra printer at {self.host}:{self.port} did not answer ~HS within "
                 f"{self.timeout:g} s. Hint: media out, head open or ribbon out (newer firmware "
