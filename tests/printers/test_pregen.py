@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from tests.engine.conftest import raw
 
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import Level
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import StoreError
 from jejak.engine.listing import code_texts
 from jejak.engine.store import Store

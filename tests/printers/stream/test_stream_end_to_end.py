@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from jejak.engine.batch_record import CodeForm
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import Store
