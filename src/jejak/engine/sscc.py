@@ -26,13 +26,13 @@ import numpy as np
 import numpy.typing as npt
 
 from jejak.engine.check_digit import gs1_check_digit
+from jejak.engine.check_digits import gs1_check_digits
 from jejak.engine.errors import InvalidFormat, InvalidLength, InvalidQuantity
 from jejak.engine.text import describe
 
 __all__ = ["SsccFormat"]
 
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
-_WEIGHTS = np.array([3 if i % 2 == 0 else 1 for i in range(17)], dtype=np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,16 +99,14 @@ class SsccFormat:
     def format_many(self, counters: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint8]:
         """SSCCs of many serial references as an (n, 18) matrix of ASCII digits."""
         n = counters.shape[0]
-        digits = np.empty((n, 17), dtype=np.int64)
-        digits[:, : len(self.head)] = np.frombuffer(self.head.encode(), np.uint8) - ord("0")
+        out = np.empty((n, 18), dtype=np.uint8)
+        out[:, : len(self.head)] = np.frombuffer(self.head.encode(), np.uint8)
         rest = counters.astype(np.uint64).copy()
         for column in range(16, len(self.head) - 1, -1):
-            digits[:, column] = (rest % np.uint64(10)).astype(np.int64)
+            out[:, column] = (rest % np.uint64(10)).astype(np.uint8) + ord("0")
             rest //= np.uint64(10)
-        check = (10 - (digits[:, ::-1] * _WEIGHTS).sum(axis=1) % 10) % 10
-        out = np.empty((n, 18), dtype=np.uint8)
-        out[:, :17] = digits + ord("0")
-        out[:, 17] = check + ord("0")
+        payloads = np.ascontiguousarray(out[:, :17]).view("S17").reshape(n)
+        out[:, 17] = gs1_check_digits(payloads) + ord("0")
         return out
 
     def counter_of(self, sscc: str) -> int | None:
