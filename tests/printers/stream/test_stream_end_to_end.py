@@ -44,10 +44,10 @@ class Run:
 Simulator = CoderSimulator | ZplSimulator
 
 
-def device_for(simulator: Simulator) -> PrintDevice:
+def device_for(simulator: Simulator, hs_timeout: float) -> PrintDevice:
     if isinstance(simulator, ZplSimulator):
         form = ZplLabelFormat.for_printer(300)
-        return ZplPrinter("127.0.0.1", simulator.port, label_format=form, timeout=0.5)
+        return ZplPrinter("127.0.0.1", simulator.port, label_format=form, timeout=hs_timeout)
     return CoderClient("127.0.0.1", simulator.port, timeout=2.0)
 
 
@@ -57,8 +57,13 @@ def printed_codes(simulator: Simulator) -> list[bytes]:
     return simulator.printed
 
 
-def run_line(store: Store, simulator: Simulator, faults: Callable[[Simulator], None] | None) -> Run:
-    """Serve the batch to one driver feeding `simulator`; inject `faults` from a thread."""
+def run_line(
+    store: Store, simulator: Simulator, faults: Callable[[Simulator], None] | None, *,
+    hs_timeout: float = 10.0,
+) -> Run:  # fmt: skip
+    """Serve the batch to one driver feeding `simulator`; inject `faults` from a thread. The ZPL
+    client's ~HS timeout is long unless a test makes the printer fall silent: a loaded machine
+    must not look like a hung printer."""
     stop = threading.Event()
     with PrintEngine(store, "B1", driver_timeout=5.0) as engine:
         result: dict[str, StreamReport] = {}
@@ -66,7 +71,7 @@ def run_line(store: Store, simulator: Simulator, faults: Callable[[Simulator], N
             target=lambda: result.setdefault("r", engine.serve(stop=stop, timeout=60))
         )
         serving.start()
-        driver = PrinterDriver(device_for(simulator), engine.endpoint, printer="printer-1",
+        driver = PrinterDriver(device_for(simulator, hs_timeout), engine.endpoint, printer="printer-1",
                                low=50, high=150)  # fmt: skip
         injector = None
         if faults is not None:
@@ -175,7 +180,7 @@ def test_zpl_faults_lose_nothing_and_print_nothing_twice(
         sim.set_silent(on=False)
 
     simulator = zpl_simulator(rate=20_000)
-    run = run_line(store, simulator, faults)
+    run = run_line(store, simulator, faults, hs_timeout=0.5)
     label = simulator.render(len(simulator.printed) - 1)
     tally = check_invariants(store, run)
     assert tally[PrintOutcome.UNKNOWN] > 0
