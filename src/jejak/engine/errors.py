@@ -160,3 +160,13 @@ class ProtocolError(JejakError):
 
 class DeviceFault(JejakError):
     """A device reported a fault (out of ink, head open, buffer overflow) or stopped answering."""
+
+
+class IllegalCommand(JejakError):
+    """A PackML command the state model does not allow in the machine's current state (or a unit
+    mode change refused there); nothing is changed."""
+
+
+class LineError(JejakError):
+    """The line cannot run or go on as asked: a line configuration that names no usable device,
+    a batch the line cannot run, a control request the line refuses."""
