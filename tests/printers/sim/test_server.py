@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from jejak.printers.sim._server import Link, TcpServer
+from jejak.printers.sim.server import Link, TcpServer
 from jejak.testing import StartZpl
 
 

@@ -27,7 +27,7 @@ from jejak.printers.device import (
     Status,
 )
 from jejak.printers.label import ZplLabelFormat, module_dots
-from jejak.printers.sim._server import Link, TcpServer
+from jejak.printers.sim.server import Link, TcpServer
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.zpl import HostStatus
 from jejak.printers.zpl.client import ZplPrinter

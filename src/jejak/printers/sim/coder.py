@@ -1,6 +1,6 @@
 """A serialization coder on loopback TCP that speaks the `coder` dialect, for tests and benchmarks.
 
-It is a `jejak.printers.sim._server.TcpServer` with takeover: one host at a time, and a new
+It is a `jejak.printers.sim.server.TcpServer` with takeover: one host at a time, and a new
 connection replaces the old one (whose buffer is lost). It answers every command, holds pushed
 records in a finite buffer and prints them at `rate` records per second (None or 0: as fast as
 it can). Faults are injected from the test thread and take effect, in order, before the call
@@ -57,7 +57,7 @@ from jejak.printers.coder import (
     StatusReport,
 )
 from jejak.printers.device import DeviceState
-from jejak.printers.sim._server import Link, TcpServer
+from jejak.printers.sim.server import Link, TcpServer
 
 __all__ = ["CoderSimulator"]
 

@@ -1,6 +1,6 @@
 """A simulated Zebra printer: ZPL over a real loopback TCP socket, for tests and demos.
 
-`ZplSimulator` listens like a printer's raw port 9100 (a `jejak.printers.sim._server.TcpServer`
+`ZplSimulator` listens like a printer's raw port 9100 (a `jejak.printers.sim.server.TcpServer`
 serving one connection at a time; the next waits), reads the stream with
 `jejak.printers.zpl.interpreter.Interpreter`, keeps stored formats, "prints" each recalled label
 at `rate` labels per second (None: at once) and answers ``~HS`` truthfully: formats waiting in
@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
 from jejak.engine.text import describe
-from jejak.printers.sim._server import Link, TcpServer
+from jejak.printers.sim.server import Link, TcpServer
 from jejak.printers.zpl.escape import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus
 from jejak.printers.zpl.interpreter import Control, Format, Interpreter, Label
