@@ -110,6 +110,7 @@ class StartCoder(Protocol):
         jobs: Collection[str] | None = ...,
         keep_printed: bool = ...,
         record: str | Path | None = ...,
+        triggered: bool = ...,
     ) -> CoderSimulator: ...
 
 
@@ -123,6 +124,7 @@ class StartZpl(Protocol):
         keep: bool = ...,
         buffer_formats: int = ...,
         record: str | Path | None = ...,
+        triggered: bool = ...,
     ) -> ZplSimulator: ...
 
 
