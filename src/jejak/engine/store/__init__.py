@@ -7,14 +7,22 @@ this package opens a transaction, touches a database or the key layout (import-l
 
 - `store.Store`: products, keys, batches (open, import, transition, close), resolve, history
 - `view.StoreView` / `unit_of_work.UnitOfWork`: typed reads / the writes of one transaction
-- `columns`: paged per-code columns (states, print outcomes, symbols)
+- `columns`: paged per-code columns (states, print outcomes, symbols, verdicts)
 - `events`: event kinds, the hash chain, audit verification; `_event_index` finds a code's
 - `resolve`: a read to (batch, level, index), the camera's hot path
 - `ranges`: the range-source seam; `scopes`, `reconcile`, `migrations`
 """
 
 from jejak.engine.store._records import OutboxRecord
-from jejak.engine.store.columns import PAGE, PRINTS, STATES, SYMBOLS, PagedColumn, PageSet
+from jejak.engine.store.columns import (
+    PAGE,
+    PRINTS,
+    STATES,
+    SYMBOLS,
+    VERDICTS,
+    PagedColumn,
+    PageSet,
+)
 from jejak.engine.store.events import AuditReport, Event, EventKind, index_payload
 from jejak.engine.store.ranges import CounterRange, LocalRangeSource, RangeSource
 from jejak.engine.store.resolve import Resolution, resolve
@@ -28,6 +36,7 @@ __all__ = [
     "PRINTS",
     "STATES",
     "SYMBOLS",
+    "VERDICTS",
     "AuditReport",
     "CodeRef",
     "CounterRange",

@@ -1,4 +1,4 @@
-"""The store's on-disk layout (schema 2): named LMDB databases and their fixed-width key packings.
+"""The store's on-disk layout (schema 3): named LMDB databases and their fixed-width key packings.
 
 All integers in keys are big-endian so that LMDB's byte order is numeric order (cursor range
 scans and `putmulti(append=True)` rely on it).
@@ -19,6 +19,8 @@ ranges          scope ``|`` epoch (u32), start (u64)    batch id (u32), level (u
 states          batch id, level, page (u32)             paged column: `CodeState` (u8 a code)
 prints          batch id, level, page (u32)             paged column: `PrintOutcome` (u8)
 symbols         batch id, level, page (u32)             pre-generated symbol page (opaque)
+verdicts        batch id, level, page (u32)             paged column: `Verdict` (u8) of the
+                                                        line's camera verification
 issued          scope NUL serial                        batch id, level, index (u64)
 issued_list     batch id, level, index (u64)            serial (ASCII)
 events          sequence (u64)                          JSON event, hash-chained
@@ -29,7 +31,8 @@ outbox          sequence (u64)                          JSON record queued for d
 ==============  ======================================  =======================================
 
 Schema 1 (Jejak before the store kernel) had no ``event_index`` and ``outbox``, and packed the
-key epoch of ``counters`` and ``ranges`` in one byte; `migrations` moves a store forward.
+key epoch of ``counters`` and ``ranges`` in one byte; schema 2 had no ``verdicts``;
+`migrations` moves a store forward.
 """
 
 from __future__ import annotations
@@ -43,13 +46,13 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 PAGE = 1 << 16  # codes per page of a paged column: a state change rewrites 64 KiB at most
 MAX_DATABASES = 64  # room for the databases later schemas add
 DATABASES = (
     "meta", "products", "batches", "batch_ids", "scopes", "counters", "ranges", "states",
     "prints", "symbols", "issued", "issued_list", "events", "event_data", "event_index",
-    "outbox",
+    "outbox", "verdicts",
 )  # fmt: skip
 BATCH_WIDE = 0  # the event-index "level" of events about a whole batch (open, close, import)
 SPARSE = 1  # event-index flag: the event's payload lists the indices it touched

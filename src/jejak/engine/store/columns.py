@@ -1,8 +1,9 @@
 """Paged columns: per-code data of fixed width, dense per batch level, in pages of 64 Ki codes.
 
 A column is one LMDB database whose keys are (batch id, level, page) and whose values are the
-page's codes' values back to back: ``STATES`` (one `CodeState` byte a code) and ``PRINTS`` (one
-`PrintOutcome` byte) today; parent references and activity times are columns of the same kind.
+page's codes' values back to back: ``STATES`` (one `CodeState` byte a code), ``PRINTS`` (one
+`PrintOutcome` byte) and ``VERDICTS`` (one `Verdict` byte: the line's camera verification);
+parent references and activity times are columns of the same kind.
 A code with no page yet reads as zero. ``SYMBOLS`` uses the same keys for opaque pages of
 pre-generated symbols (their size differs from code to code).
 
@@ -20,7 +21,9 @@ import numpy.typing as npt
 
 from jejak.engine.store._layout import PAGE, page_key, unpack_page_key
 
-__all__ = ["COLUMNS", "PAGE", "PRINTS", "STATES", "SYMBOLS", "PageSet", "PagedColumn"]
+__all__ = [
+    "COLUMNS", "PAGE", "PRINTS", "STATES", "SYMBOLS", "VERDICTS", "PageSet", "PagedColumn",
+]  # fmt: skip
 
 Indices = npt.NDArray[np.int64]
 
@@ -46,7 +49,8 @@ class PagedColumn:
 STATES = PagedColumn("states", np.dtype(np.uint8))
 PRINTS = PagedColumn("prints", np.dtype(np.uint8))
 SYMBOLS = PagedColumn("symbols", None)
-COLUMNS = (STATES, PRINTS, SYMBOLS)
+VERDICTS = PagedColumn("verdicts", np.dtype(np.uint8))
+COLUMNS = (STATES, PRINTS, SYMBOLS, VERDICTS)
 
 
 def group_by_page(indices: Indices) -> list[tuple[int, Indices, Indices]]:

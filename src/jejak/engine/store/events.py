@@ -52,6 +52,10 @@ class EventKind(StrEnum):
     PRINT_RECOVER = "print.recover"
     SYMBOLS_PREGEN = "symbols.pregen"
     BATCH_CLOSE = "batch.close"
+    LINE_RUN = "line.run"  # a line run of a batch starts (its settings) or ends (its summary)
+    LINE_STATE = "line.state"  # a PackML state change of a line
+    LINE_VERIFY = "line.verify"  # camera verdicts on codes: commissioned or rejected, by reason
+    LINE_SAMPLE = "line.sample"  # verified packs taken as retained samples
 
     @classmethod
     def parse(cls, value: str) -> EventKind:

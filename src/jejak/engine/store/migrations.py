@@ -10,6 +10,9 @@ Schema 1 → 2 (the store kernel):
 - a level's counter ranges are a list (``ranges``) instead of one ``start``;
 - the ``event_index`` is built from the whole log (the events themselves, and so the hash
   chain, are untouched), and the ``outbox`` is created empty.
+
+Schema 2 → 3 (the line): the ``verdicts`` column (one `Verdict` byte a code: what the line's
+camera verification decided) is created empty; no code had a verdict before.
 """
 
 from __future__ import annotations
@@ -116,4 +119,8 @@ def _index_v1_event(txn: Any, dbs: dict[str, Any], batch_ids: dict[str, int], va
     _event_index.add(txn, index_db, batch_id, level, event.seq, first=first, last=last)
 
 
-_MIGRATIONS: dict[int, Callable[[Any, dict[str, Any]], None]] = {1: _v1_to_v2}
+def _v2_to_v3(txn: Any, dbs: dict[str, Any]) -> None:
+    """Nothing to move: opening created the empty ``verdicts`` database."""
+
+
+_MIGRATIONS: dict[int, Callable[[Any, dict[str, Any]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
