@@ -41,6 +41,7 @@ __all__ = [
     "CameraState",
     "CameraStatus",
     "Grade",
+    "Malformed",
     "ReadString",
     "ResultFormat",
 ]
@@ -197,6 +198,17 @@ class ReadString:
     data: bytes | None  # None: the no-read string
     symbology: Symbology | None
     grade: Grade | None
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A line the codec cannot use, as received, and why. `read` tells whether it stood where
+    a read string stands (the trigger it answers gets no data) or where a command response
+    does (the exchange with the camera can no longer be trusted)."""
+
+    line: bytes
+    reason: str
+    read: bool
 
 
 @dataclass(frozen=True, slots=True)
