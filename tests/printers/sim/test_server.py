@@ -110,6 +110,40 @@ def test_calls_run_in_the_server_thread_in_order() -> None:
     assert seen[-1] == (3, threading.current_thread().name)
 
 
+def test_a_call_returns_its_result_and_raises_its_error_in_the_caller() -> None:
+    def fail() -> None:
+        raise ValueError("from the server thread")
+
+    with Echo(takeover=True) as server:
+        assert server._call(lambda: (threading.current_thread().name, 42)) == ("echo", 42)
+        with pytest.raises(ValueError, match=r"^from the server thread$"):
+            server._call(fail)
+        assert server._call(lambda: "still serving") == "still serving"
+
+
+def test_a_call_not_taken_up_in_time_is_withdrawn_and_never_runs() -> None:
+    release, running = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def block() -> None:
+        running.set()
+        release.wait(10)
+
+    with Echo(takeover=True) as server:
+        blocker = threading.Thread(target=server._call, args=(block, 10.0))
+        blocker.start()
+        assert running.wait(10)  # the server thread is busy in `block`
+        with pytest.raises(TimeoutError) as caught:
+            server._call(lambda: ran.append("late"), 0.05)
+        assert str(caught.value) == (
+            "The Echo did not run an injected call within 0.05 s. Hint: is its server thread stuck?"
+        )
+        release.set()
+        blocker.join(10)
+        assert server._call(lambda: ran.append("next")) is None
+    assert ran == ["next"]
+
+
 def test_the_zpl_simulator_serves_one_printer_connection_at_a_time(
     zpl_simulator: StartZpl,
 ) -> None:

@@ -3,10 +3,13 @@
 It is a `jejak.printers.sim.server.TcpServer` with takeover: one host at a time, and a new
 connection replaces the old one (whose buffer is lost). It answers every command, holds pushed
 records in a finite buffer and prints them at `rate` records per second (None or 0: as fast as
-it can). Faults are injected from the test thread and take effect, in order, before the call
-returns. Everything printed is recorded, in order, so tests can prove that no code was printed
-twice or lost; with `record` (a path) the first field of each record printed (the code) also
-goes to that file as it prints, one a line (`_record.PrintRecord`), for checks from outside.
+it can), or, `triggered`, one record per `print_go()` (the product-detect signal wired to a
+real coder; `rate` is then ignored), which returns the `Imprint` put on the pack. Faults are
+injected from the test thread and take effect, in order, before the call returns. Everything
+printed is recorded, in order, so tests can prove that no code was printed twice or lost; with
+`record` (a path) the first field of each record printed (the code) also goes to that file as
+it prints, one a line (`_record.PrintRecord`), for checks from outside. Misprints and double
+prints (`_record.PackFaults`) change what goes on the pack, not what the coder confirms.
 
 >>> import socket
 >>> with CoderSimulator(capacity=10) as sim:
@@ -57,6 +60,8 @@ from jejak.printers.coder import (
     StatusReport,
 )
 from jejak.printers.device import DeviceState
+from jejak.printers.sim._record import PackFaults
+from jejak.printers.sim.imprint import Imprint
 from jejak.printers.sim.server import Link, TcpServer
 
 __all__ = ["CoderSimulator"]
@@ -91,7 +96,8 @@ class _Link(Link):
 
 
 class CoderSimulator(TcpServer[_Link]):
-    """A coder with a `capacity`-record buffer printing `rate` records per second."""
+    """A coder with a `capacity`-record buffer printing `rate` records per second, or one
+    record per `print_go()` when `triggered`."""
 
     def __init__(
         self,
@@ -103,6 +109,7 @@ class CoderSimulator(TcpServer[_Link]):
         port: int = 0,
         keep_printed: bool = True,
         record: str | Path | None = None,
+        triggered: bool = False,
     ) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
             raise InvalidQuantity(
@@ -116,6 +123,7 @@ class CoderSimulator(TcpServer[_Link]):
             )
         super().__init__(_Link, host, port, name="coder-sim", takeover=True, record=record)
         self.capacity = capacity
+        self.triggered = triggered
         self._interval = 1.0 / rate if rate else None
         self._jobs = frozenset(jobs) if jobs is not None else None
         self._keep = keep_printed
@@ -125,6 +133,7 @@ class CoderSimulator(TcpServer[_Link]):
         self._skip, self._skip_reason, self._refuse = 0, "", 0
         self._next_print: float | None = None
         self._last_printed = 0
+        self._faults = PackFaults[tuple[bytes, ...]]()
         # What happened, read by tests through the properties below.
         self._printed: list[tuple[bytes, ...]] = []
         self._skipped: list[tuple[bytes, ...]] = []
@@ -181,6 +190,31 @@ class CoderSimulator(TcpServer[_Link]):
 
         self._call(apply)
 
+    def misprint_next(self, count: int = 1) -> None:
+        """The next `count` records print damaged (smeared): still confirmed with ``#PRN``."""
+        self._call(lambda: self._faults.misprint(count))
+
+    def double_print_next(self, count: int = 1) -> None:
+        """The next `count` prints put the previous print on the pack again, while the coder
+        consumes the next record and confirms it with ``#PRN``: `printed` (and the record
+        file) shows the previous code a second time, `unprinted` the record consumed."""
+        self._call(lambda: self._faults.double(count))
+
+    # Print-go -------------------------------------------------------------------------------
+
+    def print_go(self, timeout: float = 5.0) -> Imprint | None:
+        """The product-detect signal (triggered mode; any thread): print the next buffered
+        record and return what went on the pack, or None if nothing did (no host, an empty
+        buffer, a fault, or the record skipped). `TimeoutError` if the server thread has not
+        taken the signal up within `timeout` seconds (the signal is then withdrawn)."""
+        return self._call(self._print_go, timeout)
+
+    def _print_go(self) -> Imprint | None:
+        link = self._link
+        if link is None or not link.records or self._faulted():
+            return None
+        return self._print(link, 1)
+
     # What happened ---------------------------------------------------------------------------
 
     @property
@@ -198,6 +232,17 @@ class CoderSimulator(TcpServer[_Link]):
     def skipped(self) -> list[bytes]:
         with self._lock:
             return [record[0] for record in self._skipped]
+
+    @property
+    def unprinted(self) -> list[bytes]:
+        """The code of each record consumed and confirmed printed that never went on a pack
+        (a double print put the previous code there instead), in order."""
+        return self._call(lambda: [record[0] for record in self._faults.unprinted])
+
+    @property
+    def misprinted(self) -> list[bytes]:
+        """The code of each record printed damaged, in order."""
+        return self._call(lambda: [record[0] for record in self._faults.misprinted])
 
     @property
     def printed_count(self) -> int:
@@ -225,6 +270,8 @@ class CoderSimulator(TcpServer[_Link]):
         self._next_print = None
 
     def _tick(self) -> float | None:
+        if self.triggered:
+            return None
         self._print_due()
         if self._next_print is None:
             return None
@@ -320,15 +367,18 @@ class CoderSimulator(TcpServer[_Link]):
         self._next_print += count * self._interval
         self._print(link, count)
 
-    def _print(self, link: _Link, count: int) -> None:
-        records, out = link.records, link.out
+    def _print(self, link: _Link, count: int) -> Imprint | None:
+        """Print `count` records; what went on the pack of the last one (None: skipped)."""
+        records, out, put = link.records, link.out, self._faults.put
         printed: list[tuple[bytes, ...]] = []
         skipped: list[tuple[bytes, ...]] = []
         first = last = 0
+        damaged = skipped_last = False
         for _ in range(count):
             record = records.popleft()
             seq = record.seq
-            if self._skip:
+            skipped_last = bool(self._skip)
+            if skipped_last:
                 self._skip -= 1
                 if first:
                     out += PrintComplete(first, last).encode()
@@ -343,7 +393,8 @@ class CoderSimulator(TcpServer[_Link]):
                     out += PrintComplete(first, last).encode()
                 first = last = seq
             self._last_printed = seq
-            printed.append(record.fields)
+            fields, damaged = put(record.fields)
+            printed.append(fields)
         if first:
             out += PrintComplete(first, last).encode()
         if self.recording:
@@ -353,3 +404,4 @@ class CoderSimulator(TcpServer[_Link]):
             if self._keep:
                 self._printed += printed
             self._skipped += skipped
+        return None if skipped_last or not printed else Imprint(printed[-1][0], damaged)

@@ -12,7 +12,9 @@ again. Replies go through `Link.send`; the loop writes them without blocking, re
 One host at a time, with one of two policies for a second one: `takeover=True` drops the first
 connection (a coder: the newest host wins), `takeover=False` leaves the second waiting in the
 listen backlog until the first closes (a printer's raw port). Work from other threads (an
-injected fault) runs in the server thread through `_call`, in order, before `_call` returns.
+injected fault, a print-go signal) runs in the server thread through `_call`, in order, before
+`_call` returns what it returned (or raises what it raised); a call the thread has not taken up
+within its timeout is withdrawn, never run late, and `_call` raises `TimeoutError`.
 `stop` (or the end of a `with` block) joins the thread and closes every socket it opened.
 
 With `record` (a file path) the device appends every code it prints to that file, one a line,
@@ -37,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar, cast
 
 from jejak.printers.sim._record import PrintRecord
 
@@ -64,6 +66,27 @@ class Link:
 
 
 L = TypeVar("L", bound=Link)
+T = TypeVar("T")
+
+
+class _Call(Generic[T]):
+    """One call handed to the server thread: what to run, and what came of it."""
+
+    __slots__ = ("apply", "done", "error", "result")
+
+    def __init__(self, apply: Callable[[], T]) -> None:
+        self.apply = apply
+        self.done = threading.Event()
+        self.result: T | None = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.apply()
+        except Exception as error:  # raised again in the caller's thread
+            self.error = error
+        finally:
+            self.done.set()
 
 
 class TcpServer(Generic[L]):
@@ -91,7 +114,7 @@ class TcpServer(Generic[L]):
         self._selector: selectors.BaseSelector | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._calls: list[tuple[Callable[[], None], threading.Event]] = []
+        self._calls: list[_Call[Any]] = []
         self._calls_lock = threading.Lock()
 
     # Life cycle ------------------------------------------------------------------------------
@@ -189,20 +212,30 @@ class TcpServer(Generic[L]):
         if self._record is not None:
             self._record.write(codes)
 
-    def _call(self, apply: Callable[[], None]) -> None:
-        """Run `apply` in the server thread (at once if not started) and wait until it ran."""
+    def _call(self, apply: Callable[[], T], timeout: float = _CALL_TIMEOUT) -> T:
+        """Run `apply` in the server thread (at once if not started), after the calls before
+        it, and return its result (or raise its exception) here. If the server thread has not
+        taken the call up within `timeout` seconds it is withdrawn (it never runs) and
+        `TimeoutError` is raised."""
         if self._thread is None or threading.current_thread() is self._thread:
-            apply()
-            return
-        done = threading.Event()
+            return apply()
+        call = _Call(apply)
         with self._calls_lock:
-            self._calls.append((apply, done))
+            self._calls.append(call)
         self._wake()
-        if not done.wait(_CALL_TIMEOUT):
-            raise TimeoutError(
-                f"The {type(self).__name__} did not run an injected call within "
-                f"{_CALL_TIMEOUT:g} s. Hint: is its server thread stuck?"
-            )
+        if not call.done.wait(timeout):
+            with self._calls_lock:
+                withdrawn = call in self._calls
+                if withdrawn:
+                    self._calls.remove(call)
+            if withdrawn or not call.done.wait(_CALL_TIMEOUT):  # taken up: it ends soon
+                raise TimeoutError(
+                    f"The {type(self).__name__} did not run an injected call within "
+                    f"{timeout:g} s. Hint: is its server thread stuck?"
+                )
+        if call.error is not None:
+            raise call.error
+        return cast(T, call.result)
 
     def _wake(self) -> None:
         """Make the server loop turn now (for example: a fault cleared, printing may resume)."""
@@ -243,6 +276,7 @@ class TcpServer(Generic[L]):
             timeout = self._tick()
             if self._link is not None and (self._link.out or self._link.writing):
                 self._flush(self._link)
+        self._run_calls()  # calls handed over while stopping: run, not left waiting
 
     def _run_calls(self) -> None:
         if self._wake_pair is not None:
@@ -250,11 +284,8 @@ class TcpServer(Generic[L]):
                 self._wake_pair[0].recv(4096)
         with self._calls_lock:
             calls, self._calls = self._calls, []
-        for apply, done in calls:
-            try:
-                apply()
-            finally:
-                done.set()
+        for call in calls:
+            call.run()
 
     def _accept(self) -> None:
         if self._listener is None or self._selector is None:

@@ -3,10 +3,13 @@
 `ZplSimulator` listens like a printer's raw port 9100 (a `jejak.printers.sim.server.TcpServer`
 serving one connection at a time; the next waits), reads the stream with
 `jejak.printers.zpl.interpreter.Interpreter`, keeps stored formats, "prints" each recalled label
-at `rate` labels per second (None: at once) and answers ``~HS`` truthfully: formats waiting in
-its buffer, labels remaining of the one printing, and the flags. Faults can be injected: media
-out, head open and pause (printing stops, flags set), a dropped connection (the buffer is
-lost), and silence (``~HS`` gets no answer, as newer firmware does in a media-out state).
+at `rate` labels per second (None: at once), or, `triggered`, one label per `print_go()` (the
+product-detect signal wired to the printer; `rate` is then ignored), and answers ``~HS``
+truthfully: formats waiting in its buffer, labels remaining of the one printing, and the flags.
+Faults can be injected: media out, head open and pause (printing stops, flags set), a dropped
+connection (the buffer is lost), silence (``~HS`` gets no answer, as newer firmware does in a
+media-out state), and, for the simulated line, misprints and double prints
+(`_record.PackFaults`: they change what goes on the pack, not what the printer counts).
 Printed labels are kept in order (`keep=False` keeps counts only: for long runs and benchmarks),
 and `render` draws one so a camera can read real pixels. With `record` (a path) the data of each
 label's DataMatrix goes to that file as it prints, one a line (`_record.PrintRecord`).
@@ -34,6 +37,8 @@ from numpy.typing import NDArray
 
 from jejak.engine.errors import InvalidQuantity, ProtocolError, SymbolError
 from jejak.engine.text import describe
+from jejak.printers.sim._record import PackFaults
+from jejak.printers.sim.imprint import Imprint
 from jejak.printers.sim.server import Link, TcpServer
 from jejak.printers.zpl.escape import unescape_datamatrix
 from jejak.printers.zpl.host_status import HostStatus
@@ -48,6 +53,7 @@ class ZplSimulator(TcpServer[Link]):
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, *, rate: float | None = None,
         keep: bool = True, buffer_formats: int = 999, record: str | Path | None = None,
+        triggered: bool = False,
     ) -> None:  # fmt: skip
         if rate is not None and not (isinstance(rate, int | float) and 0 < rate <= 1e6):
             raise InvalidQuantity(
@@ -57,6 +63,7 @@ class ZplSimulator(TcpServer[Link]):
         super().__init__(Link, host, port, name="zpl-sim", takeover=False, record=record)
         self.rate = rate
         self.keep = keep
+        self.triggered = triggered
         self._buffer_formats = buffer_formats
         # Shared with the caller's thread (faults, what was printed): under the lock.
         self._lock = threading.RLock()
@@ -68,6 +75,7 @@ class ZplSimulator(TcpServer[Link]):
         self._printed_count = 0
         self._flags = {"paper_out": False, "head_up": False, "paused": False}
         self._silent = False
+        self._faults = PackFaults[Label]()
         self._interpreter = Interpreter()
         self.lost = 0  # labels lost from the buffer by a dropped connection
         self.cancelled = 0  # labels cancelled by ~JA
@@ -105,6 +113,41 @@ class ZplSimulator(TcpServer[Link]):
 
         self._call(apply)
 
+    def misprint_next(self, count: int = 1) -> None:
+        """The next `count` labels print damaged (smeared): the printer counts them printed."""
+
+        def apply() -> None:
+            with self._lock:
+                self._faults.misprint(count)
+
+        self._call(apply)
+
+    def double_print_next(self, count: int = 1) -> None:
+        """The next `count` prints put the previous label on the pack again, while the printer
+        consumes the next label and counts it printed (``~HS``): `printed`, `codes()` and the
+        record file show the previous label a second time, `unprinted` the label consumed."""
+
+        def apply() -> None:
+            with self._lock:
+                self._faults.double(count)
+
+        self._call(apply)
+
+    def print_go(self, timeout: float = 5.0) -> Imprint | None:
+        """The product-detect signal (triggered mode; any thread): print one label of the
+        next buffered format and return what went on the pack (`render` draws it), or None if
+        nothing did (an empty buffer; media out, head open or paused). `TimeoutError` if the
+        server thread has not taken the signal up within `timeout` seconds (then withdrawn)."""
+
+        def apply() -> Imprint | None:
+            with self._lock:
+                if self._halted() or (self._current is None and not self._queue):
+                    return None
+                label, damaged = self._print_one()
+            return Imprint(_record_data(label), damaged, lambda: self._render(label))
+
+        return self._call(apply, timeout)
+
     def _set_flag(self, name: str, on: bool) -> None:
         with self._lock:
             self._flags[name] = on
@@ -140,6 +183,19 @@ class ZplSimulator(TcpServer[Link]):
         """The DataMatrix data of each printed label, decoded back to raw bytes (GS-separated)."""
         return [_symbol_data(label)[0] for label in self.printed]
 
+    @property
+    def unprinted(self) -> list[bytes]:
+        """The data of each label consumed and counted printed that never went on a pack (a
+        double print put the previous label there instead), in order."""
+        with self._lock:
+            return [_record_data(label) for label in self._faults.unprinted]
+
+    @property
+    def misprinted(self) -> list[bytes]:
+        """The data of each label printed damaged, in order."""
+        with self._lock:
+            return [_record_data(label) for label in self._faults.misprinted]
+
     def status(self) -> HostStatus:
         """What the printer would answer to ``~HS`` now."""
         with self._lock:
@@ -154,13 +210,17 @@ class ZplSimulator(TcpServer[Link]):
         """The printed label `index` as 8-bit grey pixels at the printer's resolution (times
         `scale`): the DataMatrix at its ``^FO`` position with its module size. Text is not
         drawn."""
+        return self._render(self.printed[index], scale=scale, name=f"label {index}")
+
+    def _render(
+        self, label: Label, *, scale: int = 1, name: str = "the label"
+    ) -> NDArray[np.uint8]:
         from jejak.printers import symbols  # noqa: PLC0415 - rendering needs the encoders
 
-        label = self.printed[index]
         raw, gs1, x, y, module = _symbol_data(label)
         if not gs1:
             raise SymbolError(
-                f"Invalid DataMatrix data {raw!r} on label {index}: expected FNC1 first (GS1). "
+                f"Invalid DataMatrix data {raw!r} on {name}: expected FNC1 first (GS1). "
                 "Hint: Jejak renders GS1 DataMatrix only."
             )
         symbol = symbols.encode_raw(raw, symbols.SymbolKind.GS1_DATAMATRIX)
@@ -177,9 +237,11 @@ class ZplSimulator(TcpServer[Link]):
 
     def _take(self, labels: list[Label]) -> None:
         """Labels received, in order (lock held): printed at once when nothing waits."""
-        if self.rate is None and not self._queue and self._current is None and not self._halted():
+        if (self.rate is None and not self.triggered and not self._faults.pending and labels
+                and not self._queue and self._current is None and not self._halted()):  # fmt: skip
             count = sum(label.quantity for label in labels)
             self._printed_count += count
+            self._faults.previous = labels[-1]
             if self.keep or self.recording:
                 each = (
                     labels
@@ -195,29 +257,33 @@ class ZplSimulator(TcpServer[Link]):
 
     def _print_due(self) -> None:
         """With rate None, print everything waiting unless halted (lock held)."""
-        if self.rate is not None:
+        if self.rate is not None or self.triggered:
             return
         while not self._halted() and (self._current is not None or self._queue):
             self._print_one()
 
-    def _print_one(self) -> None:
+    def _print_one(self) -> tuple[Label, bool]:
+        """Print one label of the format printing (or the next): what went on the pack, and
+        whether damaged (lock held)."""
         if self._current is None:
             self._current = self._queue.popleft()
             self._remaining = self._current.quantity
         self._remaining -= 1
         self._printed_count += 1
+        label, damaged = self._faults.put(self._current)
         if self.keep:
-            self._printed.append(self._current)
+            self._printed.append(label)
         if self.recording:
-            self._recorded([_record_data(self._current)])
+            self._recorded([_record_data(label)])
         if self._remaining <= 0:
             self._current, self._remaining = None, 0
+        return label, damaged
 
     # --- the TCP server's hooks ------------------------------------------------------------------
 
     def _tick(self) -> float | None:
         """With a rate: print what is due; seconds until the next label is done."""
-        if self.rate is None:
+        if self.rate is None or self.triggered:
             return None
         period = 1.0 / self.rate
         with self._lock:
@@ -236,7 +302,7 @@ class ZplSimulator(TcpServer[Link]):
 
     def _opened(self, link: Link) -> None:
         with self._lock:
-            self._interpreter = Interpreter(fields=self.keep or self.recording)
+            self._interpreter = Interpreter(fields=self.keep or self.recording or self.triggered)
 
     def _received(self, link: Link, data: bytes) -> None:
         answers = []
