@@ -100,12 +100,10 @@ def test_a_code_given_two_verdicts_at_once_takes_neither(printed: Store) -> None
     assert states(printed)[9] == S.ENCODED
 
 
-def test_unknown_print_outcomes_are_commissioned_when_the_camera_proves_them(
-    printed: Store,
-) -> None:
+def test_codes_whose_print_was_never_confirmed_take_no_verdict(printed: Store) -> None:
     done = VerificationLedger(printed, "B1").commit({V.GOOD: ints(75)}, actor="line")
-    assert done.count(V.GOOD) == 1
-    assert states(printed)[75] == S.COMMISSIONED
+    assert (done.count(V.GOOD), done.refused) == (0, [(75, "print outcome unknown, not printed")])
+    assert states(printed)[75] == S.ENCODED  # scrapped at the batch close
 
 
 def test_retained_samples_come_from_commissioned_packs(printed: Store) -> None:

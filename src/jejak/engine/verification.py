@@ -28,7 +28,8 @@ import numpy.typing as npt
 from jejak.engine.batch_record import BatchRecord, BatchStatus
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import InvalidFormat, StoreError
-from jejak.engine.store import STATES, VERDICTS, EventKind, Store, UnitOfWork
+from jejak.engine.print_jobs import PrintOutcome
+from jejak.engine.store import PRINTS, STATES, VERDICTS, EventKind, Store, UnitOfWork
 
 __all__ = ["REASONS", "Verdict", "VerdictsCommitted", "VerificationLedger"]
 
@@ -111,11 +112,12 @@ class VerificationLedger:
         """Write verdicts in one unit of work: `GOOD` codes become `Commissioned`, rejected
         ones `LabelScrapped`, each verdict one ``line.verify`` event.
 
-        Only a printed (`Encoded`) code with no verdict yet takes one; anything else — an
-        index out of range, a code given twice, one with a verdict already, one that is not
-        `Encoded` — is refused and reported in `VerdictsCommitted.refused`, never applied.
-        (A code the printer said it did not print is `LabelScrapped` already; one whose print
-        outcome is unknown is still `Encoded`, and the camera's read proves it printed.)"""
+        Only a code the printer confirmed (`Encoded`, print outcome `PRINTED`) with no verdict
+        yet takes one; anything else — an index out of range, a code given twice, one with a
+        verdict already, one that is not `Encoded`, one whose print outcome is not confirmed —
+        is refused and reported in `VerdictsCommitted.refused`, never applied. So every code
+        the printer confirmed ends in exactly one verdict, and a code whose print outcome is
+        unknown is scrapped at the batch close, whatever a camera saw."""
         result = VerdictsCommitted()
         if Verdict.NONE in verdicts:
             raise ValueError("Verdict.NONE is no verdict")
@@ -167,11 +169,17 @@ class VerificationLedger:
     ) -> _Indices:
         states = uow.values(STATES, self.record, self.level, indices)
         had = uow.values(VERDICTS, self.record, self.level, indices)
-        ok = (states == CodeState.ENCODED) & (had == Verdict.NONE)
-        for index, state, before in zip(indices[~ok].tolist(), states[~ok].tolist(),
-                                        had[~ok].tolist(), strict=True):  # fmt: skip
+        prints = uow.values(PRINTS, self.record, self.level, indices)
+        ok = (
+            (states == CodeState.ENCODED) & (had == Verdict.NONE) & (prints == PrintOutcome.PRINTED)
+        )
+        for index, state, before, printed in zip(
+            indices[~ok].tolist(), states[~ok].tolist(), had[~ok].tolist(),
+            prints[~ok].tolist(), strict=True,
+        ):  # fmt: skip
             why = (f"already {Verdict(before).label}" if before != Verdict.NONE
-                   else f"{CodeState(state).label}, not Encoded")  # fmt: skip
+                   else f"{CodeState(state).label}, not Encoded" if state != CodeState.ENCODED
+                   else f"print outcome {PrintOutcome(printed).label}, not printed")  # fmt: skip
             result.refused.append((index, why))
         accepted: _Indices = indices[ok]
         return accepted
