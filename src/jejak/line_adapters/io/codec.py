@@ -449,11 +449,10 @@ def _decode(
         end = data.find(b"\n", start)
         if end < 0:
             if len(data) - start > MAX_LINE + 1 and not frames:
-                line = data[start : start + 64]
                 raise BadLine(
-                    f"Invalid line I/O line {describe(line)}...: expected an LF within "
+                    f"Invalid line I/O line {describe(data[start:])}: expected an LF within "
                     f"{MAX_LINE} bytes. {HINT}",
-                    line,
+                    data[start : start + 64],
                     ErrorCode.BAD_ARGUMENT,
                     None,
                     len(data),
@@ -465,7 +464,7 @@ def _decode(
         except _Refusal as refusal:
             if frames:  # the good frames first; the bad line raises on the next call
                 return start, frames
-            command = _command_of(line)
+            command = _command_of(line) if parsers is _COMMANDS else None
             raise BadLine(
                 f"Invalid line I/O line {describe(line)}: expected {refusal.expected}. {HINT}",
                 line,
