@@ -48,6 +48,7 @@ __all__ = [
     "decode",
     "decode_commands",
     "encode_result",
+    "refusal",
 ]
 
 _CR = b"\r"
@@ -167,3 +168,15 @@ def encode_result(read: ReadString, fmt: ResultFormat) -> bytes:
     b'ERROR\\r'
     """
     return encode_read(read, fmt) + _CR
+
+
+def refusal(line: bytes, error: KeyenceError) -> bytes:
+    """The error response a reader sends to the command `line` (the reader's side): the
+    command's name echoed when it has one that can be (else ``?``).
+
+    >>> refusal(b"FOO,1", KeyenceError.UNDEFINED_COMMAND), refusal(b"\\x00", KeyenceError(1))
+    (b'ER,FOO,00\\r', b'ER,?,01\\r')
+    """
+    verb = line.partition(b",")[0]
+    name = verb.decode("ascii") if _VERB.fullmatch(verb) else "?"
+    return KeyenceReply(name, error).encode()

@@ -36,6 +36,7 @@ from jejak.engine.text import describe
 
 __all__ = [
     "DEFAULT_MINIMUM_GRADE",
+    "CameraEvent",
     "CameraKind",
     "CameraResult",
     "CameraState",
@@ -244,3 +245,7 @@ class CameraStatus:
     detail: str = ""
     trigger: int | None = None
     code: IntEnum | None = None
+
+
+CameraEvent = CameraResult | CameraStatus
+"""What a camera client reports: a result, or a change of the camera's state."""
