@@ -68,6 +68,8 @@ class CameraKind(StrEnum):
 
 
 _LETTER_TENTHS = {"A": 40, "B": 30, "C": 20, "D": 10, "F": 0}
+_BANDS = (("A", 35), ("B", 25), ("C", 15), ("D", 5))  # lowest tenths of each letter
+_FLOORS = {**dict(_BANDS), "F": 0}
 _NUMBER = re.compile(r"[0-4](?:\.[0-9])?", re.ASCII)
 
 
@@ -79,7 +81,9 @@ class Grade:
     as a number. Grades compare by value (``Grade.parse("B") == Grade.parse("3.0")``); a letter
     is the band the value falls in (A >= 3.5, B >= 2.5, C >= 1.5, D >= 0.5, F below), and
     ISO/IEC 15415 has no E. `letter_form` remembers how it was written, so that
-    ``str(grade)`` gives it back as the reader sent it.
+    ``str(grade)`` gives it back as the reader sent it. The comparisons order grades by value
+    (the worst of several is `min`); whether a read passes a product's minimum is `meets`,
+    which reads a letter minimum as its whole band.
 
     >>> Grade.parse("E")
     Traceback (most recent call last):
@@ -125,10 +129,26 @@ number from 0.0 to 4.0.
     def letter(self) -> str:
         """The letter band of the value: A, B, C, D or F."""
         tenths = round(self.value * 10)
-        for letter, low in (("A", 35), ("B", 25), ("C", 15), ("D", 5)):
+        for letter, low in _BANDS:
             if tenths >= low:
                 return letter
         return "F"
+
+    def meets(self, minimum: Grade) -> bool:
+        """Whether this grade is at least `minimum`, as a product's minimum grade means it: a
+        minimum given as a letter is met by every value in that letter's band or above (C:
+        1.5 and up), one given as a number by that number and up.
+
+        >>> c = Grade.parse("C")
+        >>> Grade.parse("1.6").meets(c), Grade.parse("1.6") >= c, Grade.parse("1.4").meets(c)
+        (True, False, False)
+        >>> Grade.parse("C").meets(Grade.parse("2.0")), Grade.parse("1.9").meets(Grade.parse("2"))
+        (True, False)
+        """
+        tenths = round(self.value * 10)
+        if minimum.letter_form:
+            return tenths >= _FLOORS[minimum.letter]
+        return tenths >= round(minimum.value * 10)
 
     def __str__(self) -> str:
         return self.letter if self.letter_form else f"{self.value:.1f}"
