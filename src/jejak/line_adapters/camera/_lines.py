@@ -62,8 +62,8 @@ grade=Grade(value=2.0, letter_form=True))
                 return Malformed(line, _no_grade(line, separator), read=True)
             try:
                 grade = Grade.parse(text.decode("ascii", "replace"))
-            except InvalidFormat as error:
-                return Malformed(line, f"{error} (in read string {describe(line)})", read=True)
+            except InvalidFormat:
+                return Malformed(line, _bad_grade(line, text), read=True)
         if data == fmt.no_read:
             return ReadString(None, None, grade)
         line = data
@@ -72,6 +72,14 @@ grade=Grade(value=2.0, letter_form=True))
         if symbology is not None:
             return ReadString(line[3:], symbology, grade)
     return ReadString(line, None, grade)
+
+
+def _bad_grade(line: bytes, text: bytes) -> str:
+    return (
+        f"Invalid read string {describe(line)}: its grade {describe(text)} is not an ISO/IEC "
+        "15415 grade, expected A, B, C, D, F or 0.0 to 4.0 after the last separator. Hint: "
+        "check the reader's grade output format and separator."
+    )
 
 
 def _no_grade(line: bytes, separator: bytes) -> str:
@@ -85,8 +93,8 @@ def encode_read(read: ReadString, fmt: ResultFormat) -> bytes:
     """The line (without terminator) a reader configured as `fmt` writes for `read`.
 
     Refused: data holding a CR or LF (the line ends), and data without an identifier that
-    would read back as something else (the no-read string, a command response, a
-    symbology identifier). A grade is needed when grade output is on.
+    would read back as something else (nothing at all, the no-read string, a command response,
+    a symbology identifier). A grade is needed when grade output is on.
 
     >>> encode_read(ReadString(b"0108991234567891", Symbology.GS1_QR, Grade.parse("B")),
     ...             ResultFormat.parse(no_read="ERROR", grade_separator=";"))
@@ -101,7 +109,12 @@ def encode_read(read: ReadString, fmt: ResultFormat) -> bytes:
             "data without line ends. Hint: GS1 element strings never hold them."
         )
     if read.symbology is None:
-        if data == fmt.no_read or data.startswith(_REPLY_LIKE) or data[:3] in _SYMBOLOGIES:
+        if (
+            not data
+            or data == fmt.no_read
+            or data.startswith(_REPLY_LIKE)
+            or data[:3] in _SYMBOLOGIES
+        ):
             raise InvalidFormat(
                 f"Invalid read data {describe(data)} without a symbology identifier: it would "
                 "read back as the no-read string, a command response or an identifier. Hint: "
