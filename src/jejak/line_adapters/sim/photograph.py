@@ -151,7 +151,7 @@ class Photographer:
             image = _wiped(image, rng)
         if max(image.shape) * scale + 2 * (_MARGIN + passes) > min(self.size):
             image = _cropped(image, own)  # the camera frames the symbol, not the whole label
-        lut = (dark - headroom + (light - dark) * _RAMP).astype(np.uint8)
+        lut = np.rint(dark - headroom + (light - dark) * _RAMP).astype(np.uint8)
         toned = lut[image]
         placing = _Placing(image.shape, angle, scale, _MARGIN + passes)
         source = Image.frombuffer("L", (toned.shape[1], toned.shape[0]), toned, "raw", "L", 0, 1)
