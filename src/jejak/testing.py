@@ -15,7 +15,8 @@ Devices (loopback TCP servers on a port the OS picks, always stopped at teardown
 closes a `record` file):
 
 - `coder_simulator(**options)`: a started `CoderSimulator`;
-- `zpl_simulator(**options)`: a started `ZplSimulator`.
+- `zpl_simulator(**options)`: a started `ZplSimulator`;
+- `camera_simulator(kind, scene, **options)`: a started smart-camera `CameraSimulator`.
 
 Store (a real LMDB environment in the test's temporary folder, always closed):
 
@@ -36,7 +37,7 @@ Store (a real LMDB environment in the test's temporary folder, always closed):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +48,8 @@ from jejak.engine.batch import CodeRequest
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.store import Store
+from jejak.line_adapters.camera.result import CameraKind
+from jejak.line_adapters.sim.camera import CameraSimulator, Shot
 from jejak.printers.sim import CoderSimulator, ZplSimulator
 
 __all__ = [
@@ -54,8 +57,10 @@ __all__ = [
     "GTIN",
     "NIE",
     "RECV_TIMEOUT",
+    "StartCamera",
     "StartCoder",
     "StartZpl",
+    "camera_simulator",
     "coder_simulator",
     "make_request",
     "poll_within",
@@ -152,6 +157,42 @@ def zpl_simulator() -> Iterator[StartZpl]:
 
     def start(**options: Any) -> ZplSimulator:
         simulator = ZplSimulator("127.0.0.1", 0, **options)
+        started.append(simulator)
+        return simulator.start()
+
+    try:
+        yield start
+    finally:
+        for simulator in started:
+            simulator.stop()
+
+
+class StartCamera(Protocol):
+    """`camera_simulator`: start a smart-camera simulator on a free loopback port."""
+
+    def __call__(
+        self,
+        kind: CameraKind,
+        scene: Callable[[int], Shot],
+        *,
+        no_read_string: str | None = ...,
+        extended_response: bool = ...,
+        command_response: bool = ...,
+        grade_output: bool = ...,
+        grade_separator: str = ...,
+        no_read_rate: float = ...,
+        seed: int | None = ...,
+    ) -> CameraSimulator: ...
+
+
+@pytest.fixture
+def camera_simulator() -> Iterator[StartCamera]:
+    """camera_simulator(kind, scene, **options) -> a started CameraSimulator; all are stopped
+    at teardown."""
+    started: list[CameraSimulator] = []
+
+    def start(kind: CameraKind, scene: Callable[[int], Shot], **options: Any) -> CameraSimulator:
+        simulator = CameraSimulator(kind, scene, host="127.0.0.1", port=0, **options)
         started.append(simulator)
         return simulator.start()
 
