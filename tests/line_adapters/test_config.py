@@ -96,7 +96,7 @@ def test_defaults_fill_what_a_line_leaves_out() -> None:
         (minimal(camera={"min_grade": "E"}), InvalidFormat, None),
         (minimal(io={"speed": 3}), InvalidFormat,
          ("Unknown line configuration key 'io.speed': expected one of io.address, io.camera_at, "
-         "io.pitch, io.reject_at. Hint: check its spelling.")),
+         "io.pitch, io.reject_at, io.trigger_lead. Hint: check its spelling.")),
         ({"printer": {}, "camera": {}}, InvalidFormat, None),
         ({**minimal(), "io": "10.0.0.3"}, InvalidFormat,
          ("Invalid line configuration: a bad [io] table. Hint: every line.toml has [printer], "

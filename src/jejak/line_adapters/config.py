@@ -26,6 +26,8 @@ address = "192.168.10.41:5020"
 pitch = 1000                            # encoder counts from one pack to the next
 camera_at = 3000                        # encoder counts from the product-detect sensor ...
 reject_at = 6000                        # ... to the camera and to the reject actuator
+trigger_lead = 250                      # trigger the camera this many counts early: the
+                                        # trigger's latency (default a quarter pitch)
 ```
 
 Every value is checked when the file is read; a bad one is named with its key, what was
@@ -103,6 +105,7 @@ class IoConfig:
     pitch: int = 1000
     camera_at: int = 3000
     reject_at: int = 6000
+    trigger_lead: int = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,12 +188,13 @@ def _camera(table: Mapping[str, Any]) -> CameraConfig:
 
 
 def _io(table: Mapping[str, Any]) -> IoConfig:
-    _known(table, "io.", {"address", "pitch", "camera_at", "reject_at"})
+    _known(table, "io.", {"address", "pitch", "camera_at", "reject_at", "trigger_lead"})
     pitch = int(_number(table, "io.pitch", 1000, low=1, high=10**9))
     camera_at = int(_number(table, "io.camera_at", 3 * pitch, low=0, high=10**12))
     reject_at = int(_number(table, "io.reject_at", 6 * pitch, low=camera_at + 1, high=10**12))
+    lead = int(_number(table, "io.trigger_lead", pitch // 4, low=0, high=camera_at))
     return IoConfig(Address.parse(table.get("address"), key="io.address"), pitch, camera_at,
-                    reject_at)  # fmt: skip
+                    reject_at, lead)  # fmt: skip
 
 
 # Plumbing ----------------------------------------------------------------------------------

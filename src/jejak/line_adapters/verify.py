@@ -15,20 +15,25 @@ identifier; the verifier compares those — never the HRI text — and gives the
 - `LATE` is the controller's: the pack passed the reject point before its verdict.
 
 Verdicts are group-committed through the `VerificationLedger` (one unit of work per group,
-as the print ledger commits its sends): `submit` queues a verdict, `flush` writes the queue
-when it is `group` long or when the controller's clock says it is time, and always before a
-pack whose verdict is GOOD leaves the line's control (the controller flushes at the reject
-point's distance). A crash loses at most the verdicts of one group; their codes stay
-`Encoded` and the resume rejects them as `LATE`.
+as the print ledger commits its sends): `submit` queues a verdict and numbers it; `flush`
+commits the queue on the caller's thread, `flush_soon` hands it to a background committer so
+that the line's loop never waits for the disk; `durable` is the number of the last verdict
+committed, and `wait` waits for one. The line lets a good pack pass the reject point only
+once its verdict is durable. A crash loses at most the verdicts not yet committed; their codes
+stay `Encoded` and the resume rejects them as `LATE`.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import JejakError
@@ -66,6 +71,7 @@ class Verifier:
         level: Level = Level.PRIMARY, min_grade: Grade | None = DEFAULT_MIN_GRADE,
         group: int = 2000, actor: str | None = None,
         alarm: Callable[[bytes, Symbology | None], None] | None = None,
+        committed: Callable[[VerdictsCommitted], None] | None = None,
     ) -> None:  # fmt: skip
         self.store, self.batch, self.level = store, batch, level
         self.ledger = VerificationLedger(store, batch, level, line=line)
@@ -75,8 +81,12 @@ class Verifier:
         self.alarm = alarm
         self._lost = NON_GS1.get(symbology)
         self._queue: dict[Verdict, list[int]] = {}
-        self._queued = 0
-        self._good_pending: set[int] = set()
+        self._queued = self._submitted = self._durable = 0
+        self._good_pending: set[int] = set()  # judged good, not committed yet
+        self._groups: queue.SimpleQueue[tuple[Any, int, set[int]] | None] = queue.SimpleQueue()
+        self._committer: threading.Thread | None = None
+        self._settled = threading.Condition()
+        self.committed = committed
         self.judged = dict.fromkeys(Verdict, 0)  # this verifier's verdicts, committed or not
 
     # Judging -------------------------------------------------------------------------------
@@ -119,29 +129,90 @@ class Verifier:
 
     # Committing ----------------------------------------------------------------------------
 
-    def submit(self, index: int, verdict: Verdict) -> bool:
-        """Queue a verdict for code `index`; True when the queue is a full group (flush it)."""
+    def submit(self, index: int, verdict: Verdict) -> int:
+        """Queue a verdict for code `index`; its sequence number (`durable` reaches it once
+        the verdict is committed)."""
         self._queue.setdefault(verdict, []).append(index)
         self._queued += 1
+        self._submitted += 1
         self.judged[verdict] += 1
         if verdict is Verdict.GOOD:
             self._good_pending.add(index)
-        return self._queued >= self.group
+        return self._submitted
 
     @property
     def queued(self) -> int:
         return self._queued
 
+    @property
+    def full(self) -> bool:
+        return self._queued >= self.group
+
+    @property
+    def durable(self) -> int:
+        """The sequence number of the last verdict committed (or refused) for good."""
+        return self._durable
+
     def flush(self) -> VerdictsCommitted:
-        """Commit the queued verdicts in one unit of work."""
+        """Commit the queued verdicts in one unit of work, now, on this thread (after any
+        group the background committer still holds)."""
+        self.wait(self._submitted - self._queued)
+        group = self._take()
+        return VerdictsCommitted() if group is None else self._commit(*group)
+
+    def flush_soon(self) -> None:
+        """Hand the queued verdicts to the background committer (started on first use), so
+        that the caller's loop never waits for a disk."""
+        group = self._take()
+        if group is None:
+            return
+        if self._committer is None:
+            name = f"{self.ledger.line}-verdicts"
+            self._committer = threading.Thread(target=self._commit_in_background, name=name,
+                                               daemon=True)  # fmt: skip
+            self._committer.start()
+        self._groups.put(group)
+
+    def wait(self, sequence: int, timeout: float = 10.0) -> bool:
+        """Wait until verdict `sequence` is committed; False if `timeout` passed first."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._durable >= sequence, timeout)
+
+    def close(self) -> None:
+        """Commit what is queued and stop the background committer."""
+        self.flush()
+        if self._committer is not None:
+            self._groups.put(None)
+            self._committer.join(timeout=30)
+            self._committer = None
+
+    def _take(self) -> tuple[dict[Verdict, npt.NDArray[np.int64]], int, set[int]] | None:
         if not self._queued:
-            return VerdictsCommitted()
+            return None
         queue, self._queue, self._queued = self._queue, {}, 0
         arrays = {v: np.fromiter(i, dtype=np.int64, count=len(i)) for v, i in queue.items()}
+        good = set(queue.get(Verdict.GOOD, ()))
+        return arrays, self._submitted, good
+
+    def _commit(self, arrays: dict[Verdict, npt.NDArray[np.int64]], through: int,
+                good: set[int]) -> VerdictsCommitted:  # fmt: skip
         try:
             done = self.ledger.commit(arrays, actor=self.actor)
         finally:
-            self._good_pending.clear()
+            self._good_pending.difference_update(good)
+            with self._settled:
+                self._durable = max(self._durable, through)
+                self._settled.notify_all()
         for index, why in done.refused:
             _log.warning("verdict refused for code %d of batch %s: %s", index, self.batch, why)
+        if self.committed is not None:
+            self.committed(done)
         return done
+
+    def _commit_in_background(self) -> None:
+        while (group := self._groups.get()) is not None:
+            try:
+                self._commit(*group)
+            except JejakError:
+                _log.exception("verdicts not committed; their codes are rejected as late when "
+                               "the line resumes")  # fmt: skip

@@ -1,0 +1,476 @@
+"""The line controller: one batch on one line, from product detect to commissioned or rejected.
+
+Per pack: the product-detect sensor fires (the line I/O sends ``DET``) and the printer prints
+the next code on it (its print-go input is on the same sensor); the printer's answer, streamed
+back through the ZeroMQ print stream, says which code that was (`_tracking`); when the pack
+reaches the camera the controller triggers it; the read is judged against the code expected
+on that pack (`verify`); the reject FIFO fires the rejector for every pack judged a reject, and
+for every pack with no verdict when it reaches the reject point (`late`). Verdicts are group-
+committed through the store's unit of work; a good verdict is committed before its pack passes
+the reject point, so no pack leaves the line active in the field but inactive in the store.
+
+The controller is a PackML machine (`packml`): Reset connects the devices and starts the print
+stream, Start primes the printer and runs the conveyor, Hold and Suspend stop the conveyor
+(a printer that drops off the line suspends it by itself, and the packs in transit are cleared
+as `late` rejects), Stop and Abort stop everything without losing a code, and when every code
+of the run is printed and every pack passed, Complete drains the printer, gives every printed
+code still without a verdict `late`, and closes the batch with its reconciliation. Every state
+change is an audit event (``line.state``) and goes out on the print stream's PUB socket with
+the verdicts (`LineEvents`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from jejak.engine.codes import Level
+from jejak.engine.errors import DeviceFault, JejakError, LineError
+from jejak.engine.listing import code_texts
+from jejak.engine.serials import load_kernels
+from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.store import PRINTS, VERDICTS, EventKind, Store
+from jejak.engine.symbology import Symbology
+from jejak.engine.verification import Verdict, VerdictsCommitted, VerificationLedger
+from jejak.line_adapters import _devices
+from jejak.line_adapters._tracking import Outcomes, Track, Tracks
+from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
+from jejak.line_adapters.config import LineConfig
+from jejak.line_adapters.io.client import Disconnected
+from jejak.line_adapters.io.codec import ConveyorState, Detect, Encoder
+from jejak.line_adapters.io.codec import State as IoState
+from jejak.line_adapters.packml import Change, Command, Machine, State
+from jejak.line_adapters.reject import Decision, RejectFifo
+from jejak.line_adapters.summary import LineSummary, count_batch
+from jejak.line_adapters.verify import Expected, Verifier
+from jejak.printers.stream import PrintEngine
+from jejak.printers.stream.driver import PrinterDriver
+from jejak.printers.stream.engine import Settlement
+
+__all__ = ["LineController", "LineOptions"]
+
+_log = logging.getLogger(__name__)
+_FLUSH_EVERY = 0.01  # seconds between group commits of verdicts, at the most
+
+
+@dataclass(frozen=True, slots=True)
+class LineOptions:
+    """How a run goes: `units` packs (None: every code the batch has left), `symbology` the
+    product's symbols read as, a retained sample every `sample_every` good packs."""
+
+    units: int | None = None
+    symbology: Symbology = Symbology.GS1_DATAMATRIX
+    sample_every: int | None = None
+    actor: str | None = None
+    auto_start: bool = True
+    start_timeout: float = 30.0
+
+
+@dataclass(slots=True)
+class _Counts:
+    packs: int = 0
+    triggers: int = 0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    fired: int = 0
+    unlabelled: int = 0
+
+
+class LineController:
+    """Runs one batch on one line (see the module). Use as a context manager."""
+
+    def __init__(self, store: Store, batch: str, config: LineConfig,
+                 options: LineOptions | None = None) -> None:  # fmt: skip
+        self.store, self.batch, self.config = store, batch, config
+        self.options = options or LineOptions()
+        self.actor = self.options.actor or config.name
+        self.record = store.batch(batch)
+        self._level = Level.PRIMARY
+        self.units = self.options.units or self._remaining()
+        self.machine = Machine(on_change=self._changed, design_speed=config.ppm)
+        self.outcomes = Outcomes()
+        self.tracks = Tracks()
+        self.fifo = RejectFifo(offset=config.io.reject_at, min_pitch=config.io.pitch // 2)
+        self.verifier = Verifier(store, batch, line=config.name, symbology=self.options.symbology,
+                                 min_grade=config.camera.min_grade, actor=self.actor,
+                                 committed=self._committed)  # fmt: skip
+        self.counts = _Counts()
+        self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
+            queue.SimpleQueue())  # fmt: skip
+        self._position = 0
+        self._good_waiting: deque[Track] = deque()  # judged good, not committed, in order
+        self._last_flush = time.monotonic()
+        self._samples_due = 0
+        self._good_since_sample = 0
+        self._printer_up = False
+        self._started = time.monotonic()
+        self._engine: PrintEngine | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop_stream = threading.Event()
+        self._stream_done = threading.Event()
+        self.camera = _devices.camera_for(config.camera)
+        self.io = _devices.io_for(config.io)
+        self.summary = LineSummary(config.name, batch, str(store.path), self.units)
+
+    def _remaining(self) -> int:
+        with self.store.view() as view:
+            prints = view.column(PRINTS, self.record, self._level)
+        return int(np.count_nonzero(prints == PrintOutcome.NONE))
+
+    # Running -------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None) -> LineSummary:
+        """Run the batch until it is complete, or `stop` is set (Stop: the batch stays open
+        and a later run goes on with it). Returns the summary, counted from the store."""
+        self._started = time.monotonic()
+        try:
+            self.command(Command.RESET)
+            if self.options.auto_start:
+                self.command(Command.START)
+            while self.machine.state not in (State.COMPLETE, State.STOPPED, State.ABORTED):
+                if stop is not None and stop.is_set() and self.machine.state is not State.STOPPING:
+                    self.command(Command.STOP, reason="stopped by the operator")
+                    continue
+                self._serve_commands()
+                if self.machine.state in (State.EXECUTE, State.SUSPENDED, State.HELD):
+                    self._step()
+                else:
+                    time.sleep(0.01)
+        finally:
+            self._shut_down()
+        self.summary.elapsed_s = time.monotonic() - self._started
+        return count_batch(self.store, self.batch, self.summary)
+
+    def command(self, command: Command, *, reason: str | None = None) -> State:
+        """Give the machine a PackML command and carry out its acting state."""
+        self.machine.command(command, reason=reason)
+        self._act()
+        return self.machine.state
+
+    def request(self, command: Command, timeout: float = 10.0) -> object:
+        """From another thread (the control socket): the command, run on the line's thread;
+        the new state, or the error it met."""
+        reply: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._commands.put((command, reply))
+        try:
+            return reply.get(timeout=timeout)
+        except queue.Empty:
+            return LineError(f"The line did not take {command.name.lower()} within {timeout:g} s."
+                             " Hint: is it busy completing? Ask again.")  # fmt: skip
+
+    def _serve_commands(self) -> None:
+        while True:
+            try:
+                command, reply = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                reply.put(self.command(command, reason="operator command"))
+            except JejakError as error:
+                reply.put(error)
+
+    def _act(self) -> None:
+        """Carry out acting states until the machine rests in a wait state."""
+        while self.machine.state.is_acting:
+            state = self.machine.state
+            if state is State.RESETTING:
+                self._reset()
+            elif state is State.STARTING:
+                self._prime()
+                self.io.run()
+            elif state in (State.HOLDING, State.SUSPENDING, State.STOPPING, State.ABORTING):
+                self.io.stop()
+                if state in (State.STOPPING, State.ABORTING):
+                    self._clear_line("line stopped")
+            elif state in (State.UNHOLDING, State.UNSUSPENDING):
+                self.io.run()
+            elif state is State.COMPLETING:
+                self._complete()
+            self.machine.complete()
+
+    def _reset(self) -> None:
+        if self._engine is not None:
+            return
+        load_kernels()  # compile (or load) the serial kernels now, not on the first pack
+        self.io.connect()
+        self.camera.connect()
+        self._start_stream()
+
+    def _prime(self) -> None:
+        """Wait for the printer to hold its first jobs, so the first packs get labels."""
+        deadline = time.monotonic() + self.options.start_timeout
+        engine = self._engine
+        assert engine is not None  # noqa: S101 (reset started it)
+        while engine.report.sent < min(self.config.printer.low, self.units):
+            if time.monotonic() > deadline or self._stream_done.is_set():
+                raise DeviceFault(
+                    f"The printer at {self.config.printer.address} took no jobs within "
+                    f"{self.options.start_timeout:g} s. Hint: is it on, connected and ready?"
+                )
+            time.sleep(0.01)
+        self._printer_up = True
+
+    # The print stream ----------------------------------------------------------------------
+
+    def _start_stream(self) -> None:
+        publish = self.config.publish
+        engine = PrintEngine(self.store, self.batch, actor=self.actor, publish=publish,
+                             on_settle=self._settled, budget={self._level: self.units})  # fmt: skip
+        self._engine = engine
+        driver = PrinterDriver(_devices.printer_for(self.config.printer), engine.endpoint,
+                               printer=self.config.name, low=self.config.printer.low,
+                               high=self.config.printer.high)  # fmt: skip
+
+        def serve() -> None:
+            try:
+                engine.serve(stop=self._stop_stream)
+            finally:
+                self._stream_done.set()
+
+        def drive() -> None:
+            with driver:
+                driver.run(stop=self._stop_stream)
+
+        name = self.config.name
+        self._threads = [threading.Thread(target=serve, name=f"{name}-engine"),
+                         threading.Thread(target=drive, name=f"{name}-driver")]  # fmt: skip
+        for thread in self._threads:
+            thread.start()
+
+    def _settled(self, settlement: Settlement) -> None:
+        """The engine's thread: printer answers, in the order they came."""
+        if settlement.level is not self._level:
+            return
+        if settlement.outcome in (PrintOutcome.PRINTED, PrintOutcome.FAILED):
+            indices = settlement.indices
+            with self.store.view() as view:
+                data = code_texts(view, self.record, self._level, indices)
+            self.outcomes.add(indices.tolist(), settlement.outcome, data)
+
+    def _shut_down(self) -> None:
+        self._stop_stream.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        if self._engine is not None:
+            self._engine.close()
+        for device in (self.camera, self.io):
+            try:
+                device.close()
+            except OSError:
+                _log.warning("closing %s failed", device)
+        try:
+            self.verifier.close()
+        except JejakError:
+            _log.exception("the last verdicts could not be committed: the resume makes them late")
+
+    # One turn of the loop ------------------------------------------------------------------
+
+    def _step(self) -> None:
+        for frame in self.io.poll(0.002):
+            if isinstance(frame, Detect):
+                self._detected(frame.encoder)
+            elif isinstance(frame, Encoder):
+                self._position = frame.encoder
+            elif isinstance(frame, IoState) and frame.state is ConveyorState.FAULT:
+                self.command(Command.STOP, reason=f"conveyor fault: {frame.text}")
+                return
+            elif isinstance(frame, Disconnected):
+                self.command(Command.ABORT, reason=f"line I/O lost: {frame.reason}")
+                return
+        for track in self.tracks.pair(self.outcomes):
+            self._judge(track)
+        for track in self.tracks.due_triggers(self._position):
+            track.trigger = self.camera.trigger()
+            self.tracks.by_trigger[track.trigger] = track
+            self.counts.triggers += 1
+        for event in self.camera.poll(0):
+            self._camera_event(event)
+        self._pass_packs()
+        if self.verifier.queued and time.monotonic() - self._last_flush > _FLUSH_EVERY:
+            self.verifier.flush_soon()
+            self._last_flush = time.monotonic()
+        if self._finished():
+            self.command(Command.COMPLETE)
+
+    def _detected(self, encoder: int) -> None:
+        pack = self.fifo.detect(encoder)
+        if pack is None:
+            return
+        io = self.config.io
+        camera_at = encoder + io.camera_at - io.trigger_lead
+        self.tracks.add(Track(pack, encoder, camera_at, encoder + io.reject_at))
+        self.counts.packs += 1
+        self.machine.count(processed=1)
+
+    def _camera_event(self, event: CameraResult | CameraStatus) -> None:
+        if isinstance(event, CameraResult):
+            track = self.tracks.by_trigger.get(event.trigger)
+            if track is not None and track.result is None:
+                track.result = event
+                self._judge(track)
+            return
+        if event.state is CameraState.DISCONNECTED:
+            _log.warning("camera lost: %s; packs in view are rejected as late", event.detail)
+            try:
+                self.camera.connect()
+            except DeviceFault as error:
+                _log.warning("camera reconnect failed: %s", error)
+
+    def _judge(self, track: Track) -> None:
+        """A pack with both its printer answer and its read gets its verdict."""
+        if track.verdict is not None or track.outcome is None:
+            return
+        if track.print_failed:
+            verdict = Verdict.NO_READ  # unlabelled: rejected, and no code to give a verdict to
+        elif track.result is None:
+            if not track.passed:
+                return
+            verdict = Verdict.LATE
+        else:
+            verdict = self.verifier.judge(Expected(track.index or 0, track.data), track.result)
+        on_time = not track.passed and (
+            self.fifo.decide(track.pack, verdict.rejected) is Decision.ON_TIME)  # fmt: skip
+        if not on_time:
+            verdict = Verdict.LATE  # the pack passed (and was fired) before its verdict
+        track.verdict = verdict
+        self._record(track, verdict)
+
+    def _record(self, track: Track, verdict: Verdict) -> None:
+        if track.print_failed:
+            self.counts.unlabelled += 1
+        else:
+            assert track.index is not None  # noqa: S101 (paired)
+            track.sequence = self.verifier.submit(track.index, verdict)
+            if self.verifier.full:
+                self._flush()
+            if verdict is Verdict.GOOD:
+                self._good_waiting.append(track)
+            self.counts.verdicts[verdict.label] = self.counts.verdicts.get(verdict.label, 0) + 1
+        if verdict.rejected or track.print_failed:
+            self.machine.count(defective=1)
+        if track.passed:
+            self.tracks.forget(track)
+
+    def _pass_packs(self) -> None:
+        """Packs at the reject point: good ones only once their verdict is committed."""
+        waiting = self._good_waiting
+        while waiting and waiting[0].reject_at <= self._position:
+            if self.verifier.durable < waiting.popleft().sequence:
+                self._flush()  # rare: the background commit is behind; wait for the disk
+        for passed in self.fifo.advance(self._position):
+            track = self.tracks.by_pack.get(passed.pack)
+            if passed.fire:
+                self.io.fire(passed.reject_at)
+                self.counts.fired += 1
+            if track is None:
+                continue
+            track.passed = True
+            if track.verdict is None:
+                self._judge(track)  # late, if it has its printer answer
+            if track.verdict is not None or (track.outcome is None and self._printer_up is False):
+                self.tracks.forget(track)
+
+    def _flush(self) -> None:
+        """Commit the queued verdicts now (the line waits for the disk)."""
+        self.verifier.flush()
+        self._last_flush = time.monotonic()
+
+    def _committed(self, done: VerdictsCommitted) -> None:
+        """A group of verdicts is durable (the committer's thread): take retained samples
+        from its good codes."""
+        good = done.written.get(Verdict.GOOD)
+        if good is not None and self.options.sample_every:
+            self._take_samples(good)
+
+    def _take_samples(self, good: np.ndarray[Any, Any]) -> None:
+        every = self.options.sample_every or 0
+        chosen = []
+        for index in good.tolist():
+            self._good_since_sample += 1
+            if self._good_since_sample >= every:
+                self._good_since_sample = 0
+                chosen.append(index)
+        if chosen:
+            self.verifier.ledger.sample(np.array(chosen, dtype=np.int64), actor=self.actor)
+
+    def _finished(self) -> bool:
+        """Every code of the run answered by the printer and every pack past the reject
+        point."""
+        return (self._stream_done.is_set() and not self.fifo.pending and not len(self.outcomes)
+                and self.fifo.detected > 0)  # fmt: skip
+
+    # Ends ----------------------------------------------------------------------------------
+
+    def _clear_line(self, why: str) -> None:
+        """Packs between the sensor and the reject point when the line stops: rejected as
+        late (the operator clears them), their printer answers forgotten."""
+        for track in list(self.tracks.by_pack.values()):
+            track.passed = True
+            if track.verdict is None and track.outcome is not None:
+                self._judge(track)
+            self.tracks.forget(track)
+        self.tracks.unpaired.clear()
+        self.tracks.untriggered.clear()
+        _log.info("%s: %d packs cleared from the line", why, len(self.tracks))
+        self._flush()
+
+    def _complete(self) -> None:
+        self.io.stop()
+        self._flush()
+        self._stop_stream.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self.finish(self.store, self.batch, actor=self.actor, summary=self.summary)
+
+    @staticmethod
+    def finish(store: Store, batch: str, *, actor: str, summary: LineSummary) -> LineSummary:
+        """End a batch's run: jobs still in flight become unknown, every code the printer
+        confirmed that has no verdict is rejected as late, the batch closes with its
+        reconciliation, and the audit chain is checked."""
+        record = store.batch(batch)
+        for allocation in record.levels:
+            PrintLedger(store, batch, allocation.level).recover(actor=actor)
+        with store.view() as view:
+            prints = view.column(PRINTS, record, Level.PRIMARY)
+            verdicts = view.column(VERDICTS, record, Level.PRIMARY)
+        rest = np.flatnonzero((prints == PrintOutcome.PRINTED) & (verdicts == Verdict.NONE))
+        if rest.size:
+            ledger = VerificationLedger(store, batch, Level.PRIMARY, line=summary.line)
+            ledger.commit({Verdict.LATE: rest.astype(np.int64)}, actor=actor)
+        store.close_batch(batch, actor=actor)
+        summary.reconciled = True
+        summary.audit_ok = store.verify_audit().ok
+        return count_batch(store, batch, summary)
+
+    # PackML --------------------------------------------------------------------------------
+
+    def _changed(self, change: Change) -> None:
+        """Every state change: an audit event, and a line event on the PUB socket."""
+        body = {"line": self.config.name, "batch": self.batch, "from": change.before.label,
+                "to": change.after.label,
+                "command": None if change.command is None else change.command.name.lower(),
+                "reason": change.reason}  # fmt: skip
+        with self.store.unit_of_work(self.actor) as uow:
+            uow.event(EventKind.LINE_STATE, body)
+        if self._engine is not None:
+            self._engine.publish("line.state", body)
+
+    def status(self) -> dict[str, Any]:
+        """The line's PackML state, PackTags and counts by outcome (JSON-ready)."""
+        tags = self.machine.tags()
+        return {
+            "line": self.config.name, "batch": self.batch, "state": tags.state_current.label,
+            "packtags": tags.as_dict(), "packs": self.counts.packs,
+            "verdicts": dict(self.counts.verdicts), "unlabelled": self.counts.unlabelled,
+            "fired": self.counts.fired, "in_transit": len(self.tracks),
+        }  # fmt: skip
+
+
+Hook = Callable[[LineController], None]

@@ -1,0 +1,150 @@
+"""Runs of batches on simulated lines, recorded in the store so that a crash can be resumed.
+
+A run starts with a ``line.run`` event that holds everything needed to run it again (the line,
+its simulator settings, how many packs) and ends with one that holds its summary. A run with a
+start and no end was interrupted (a power loss, a SIGKILL): `interrupted` finds them and
+`resume` finishes each — the print ledger's jobs in flight become unknown (never printed
+again), printed codes without a verdict are rejected as `late` (nobody can tell what happened
+to their packs), the packs still due run on a fresh simulated line, and the batch closes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jejak.engine.batch import CodeRequest
+from jejak.engine.batch_record import BatchStatus
+from jejak.engine.codes import Level
+from jejak.engine.errors import Duplicate
+from jejak.engine.print_jobs import PrintOutcome
+from jejak.engine.product import Product
+from jejak.engine.serials import SerialAlphabet, SerialFormat
+from jejak.engine.store import PRINTS, EventKind, Store
+from jejak.engine.symbology import Symbology
+from jejak.line_adapters.camera.result import CameraKind
+from jejak.line_adapters.line import LineController, LineOptions
+from jejak.line_adapters.sim.line import SimSettings, SimulatedLine
+from jejak.line_adapters.summary import LineSummary, count_batch
+from jejak.printers.device import DeviceKind
+from jejak.printers.symbols import SymbolKind
+
+__all__ = ["DEMO_PRODUCT", "Run", "demo_batch", "interrupted", "run_line"]
+
+DEMO_PRODUCT = {
+    "nie": "DKL2012345678A1",
+    "name": "Amoksisilin 500 mg kapsul",
+    "packaging": "Dus, 10 strip @ 10 kapsul",
+    "dosage_form": "Kapsul",
+    "gtin": "08991234567891",
+}
+_FORMAT = SerialFormat.parse(alphabet=SerialAlphabet.UPPER_NO_LOOKALIKES.value, length=12)
+_SYMBOLOGY = {SymbolKind.GS1_DATAMATRIX: Symbology.GS1_DATAMATRIX,
+              SymbolKind.GS1_QR: Symbology.GS1_QR}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One run of a batch on a simulated line, as its ``line.run`` event records it."""
+
+    line: str
+    batch: str
+    units: int
+    settings: SimSettings
+    sample_every: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        s = self.settings
+        settings = asdict(s)
+        settings.update(printer=s.printer.value, camera=s.camera.value, symbol=s.symbol.value,
+                        record=None if s.record is None else str(s.record))  # fmt: skip
+        return {"phase": "start", "line": self.line, "units": self.units, "settings": settings,
+                "sample_every": self.sample_every}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, batch: str, data: dict[str, Any]) -> Run:
+        settings = dict(data["settings"])
+        record = settings.pop("record")
+        return cls(
+            line=data["line"], batch=batch, units=int(data["units"]),
+            settings=SimSettings(**{**settings, "printer": DeviceKind(settings["printer"]),
+                                    "camera": CameraKind(settings["camera"]),
+                                    "symbol": SymbolKind(settings["symbol"]),
+                                    "record": None if record is None else Path(record)}),
+            sample_every=data.get("sample_every"),
+        )  # fmt: skip
+
+
+def demo_batch(store: Store, batch: str, units: int, *, today: dt.date, actor: str) -> None:
+    """The demo product (added once) and a batch of `units` packs for it."""
+    with contextlib.suppress(Duplicate):  # added by an earlier demo in this store
+        store.add_product(Product.parse(**DEMO_PRODUCT), actor=actor)
+    cases = max(1, -(-units // 120))
+    request = CodeRequest.parse(
+        nie=DEMO_PRODUCT["nie"], batch=batch, gtin=DEMO_PRODUCT["gtin"],
+        expiry=(today.replace(day=1) + dt.timedelta(days=2 * 366)).replace(day=1).isoformat(),
+        primary_count=units, max_per_secondary=120, max_per_tertiary=max(1, min(40, cases)),
+        requested_on=today,
+    )  # fmt: skip
+    store.open_batch(request, serial_format=_FORMAT, overage_pct=2, actor=actor)
+
+
+def run_line(
+    store: Store, run: Run, *, actor: str, stop: threading.Event | None = None,
+    started: Callable[[LineController], None] | None = None, resuming: bool = False,
+) -> LineSummary:  # fmt: skip
+    """Run (or finish) `run` on a simulated line; the summary, counted from the store."""
+    record = store.batch(run.batch)
+    if not resuming:
+        with store.unit_of_work(actor) as uow:
+            uow.event(EventKind.LINE_RUN, run.to_json(), batch=record)
+    left = max(0, run.units - _used(store, run.batch))
+    summary = LineSummary(run.line, run.batch, str(store.path), run.units)
+    if left and record.status is BatchStatus.OPEN:
+        options = LineOptions(units=left, symbology=_SYMBOLOGY[run.settings.symbol],
+                              sample_every=run.sample_every, actor=actor)  # fmt: skip
+        with SimulatedLine(run.line, left, run.settings) as sim:
+            controller = LineController(store, run.batch, sim.config(), options)
+            if started is not None:
+                started(controller)
+            summary = controller.run(stop)
+            summary.units = run.units
+    elif record.status is BatchStatus.OPEN:
+        LineController.finish(store, run.batch, actor=actor, summary=summary)
+    else:
+        count_batch(store, run.batch, summary)
+        summary.reconciled, summary.audit_ok = True, store.verify_audit().ok
+    if summary.reconciled:
+        with store.unit_of_work(actor) as uow:
+            uow.event(EventKind.LINE_RUN, {"phase": "end", "line": run.line,
+                                           **summary.as_dict()}, batch=record)  # fmt: skip
+    return summary
+
+
+def _used(store: Store, batch: str) -> int:
+    """Codes of the batch that went to a printer already (any outcome)."""
+    record = store.batch(batch)
+    with store.view() as view:
+        prints = view.column(PRINTS, record, Level.PRIMARY)
+    return int(np.count_nonzero(prints != PrintOutcome.NONE))
+
+
+def interrupted(store: Store) -> list[Run]:
+    """Runs that started and never ended, oldest first."""
+    started: dict[str, Run] = {}
+    for event in store.events():
+        if event.what is not EventKind.LINE_RUN:
+            continue
+        batch = str(event.data["batch"])
+        if event.data.get("phase") == "start":
+            started[batch] = Run.from_json(batch, dict(event.data))
+        else:
+            started.pop(batch, None)
+    return list(started.values())
