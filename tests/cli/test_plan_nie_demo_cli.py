@@ -116,50 +116,66 @@ def test_plan_bad_input(run: Run, flag: str, value: str, message: str) -> None:
     assert result.out == ""
 
 
-def test_demo_runs_on_embedded_defaults(run: Run) -> None:
-    result = run("demo", "--today", "2026-11-25")
-    assert result.code == 0, result.err
-    assert "== Reads, as a camera reports them ==" in result.out
-    assert "]d2 -> (01)08991234567891(10)B261101" in result.out
-    assert "DEFECT: FNC1 lost" in result.out
-    assert "primary    24,480 codes" in result.out  # 24,000 and 2 % overage
-    assert ": batch B261101, primary #2, Commissioned" in result.out
-    # The print run goes through real simulators: how far past 1,000 packs the line ran before
-    # it drained varies, but every pack sent was printed and confirmed, and nothing is lost.
-    run_line = re.search(r"sent ([\d,]+), printed ([\d,]+) in .*; the device printed ([\d,]+) "
-                         r"records, ([\d,]+) distinct", result.out)  # fmt: skip
-    assert run_line is not None
-    sent, printed, device, distinct = (int(g.replace(",", "")) for g in run_line.groups())
-    assert 1000 <= sent == printed == device == distinct
-    # libdmtx picks a 22x22 or a 24x24 symbol by the serial: 110 or 120 px at 5 dots a module,
-    # with the stored format's margin (1 mm + the 1-module quiet zone: 17 px) on each side.
-    assert re.search(r"camera: the last case label \((144|154)x\1 px\) decodes as ]d2 "
-                     r"0108991234567891", result.out)  # fmt: skip
-    closed = re.search(r"primary   SNInvalid ([\d,]+), LabelScrapped 10, Commissioned ([\d,]+)",
-                       result.out)  # fmt: skip
-    assert closed is not None
-    voided, commissioned = (int(g.replace(",", "")) for g in closed.groups())
-    assert (commissioned, voided + 10 + commissioned) == (printed - 10, 24_480)
-    assert re.search(r"\n\d+ events, hash chain intact\n", result.out)
-    history = result.out.split("== The scanned code's history, from the event index ==\n")[1]
-    kinds = [line.split()[1:] for line in history.split("\n\n")[0].splitlines()]
-    assert kinds == [["batch.open"], ["print.sent", "coder-1"], ["print.printed", "coder-1"],
-                     ["codes.transition", "Commissioned"], ["batch.close"]]  # fmt: skip
+KEYS = {"batch", "store", "units", "printed", "commissioned", "sampled", "scrapped",
+        "print_failed", "rejected", "cases", "pallets", "balanced", "reports", "elapsed_s",
+        "packs_per_min"}  # fmt: skip
+REASONS = ["no_read", "mismatch", "fnc1_lost", "grade", "duplicate", "unknown", "other_batch",
+           "late", "expired_nie"]  # fmt: skip
 
 
-def test_demo_keeps_its_store_when_asked(run: Run, tmp_path: Path) -> None:
-    store = tmp_path / "demo-store"
-    result = run("demo", "--today", "2026-11-25", "--store", str(store))
+def test_demo_runs_a_simulated_line_that_reconciles(run: Run, tmp_path: Path) -> None:
+    store = tmp_path / "demo"
+    result = run("demo", "--units", "300", "--seed", "7", "--store", str(store), "--json",
+                 "--today", "2026-11-25")  # fmt: skip
     assert result.code == 0, result.err
-    shown = run("batch", "show", "B261101", "--store", str(store), "--json")
+    summary = result.json()
+    assert isinstance(summary, dict)
+    assert KEYS | {"lines"} <= set(summary)
+    assert list(summary["rejected"]) == REASONS
+    assert (summary["batch"], summary["store"], summary["units"]) == ("B261125L1", str(store), 300)
+    assert summary["balanced"] is True
+    accounted = summary["commissioned"] + summary["sampled"] + sum(summary["rejected"].values())
+    assert summary["printed"] == accounted
+    assert summary["printed"] + summary["scrapped"] + summary["print_failed"] == 300
+    assert summary["commissioned"] > 0
+    (line,) = summary["lines"]
+    assert KEYS | {"line"} <= set(line)
+    assert {k: line[k] for k in KEYS - {"store", "elapsed_s", "packs_per_min"}} == {
+        k: summary[k] for k in KEYS - {"store", "elapsed_s", "packs_per_min"}
+    }
+    shown = run("batch", "show", "B261125L1", "--store", str(store), "--json")
     assert json.loads(shown.out)["status"] == "closed"
-    # The printed, commissioned code's history lists its print events.
-    scanned = re.search(r"scanned (\(01\)\S+): batch B261101, primary #2", result.out)
-    assert scanned is not None
-    found = run("codes", "lookup", scanned.group(1), "--store", str(store), "--json").json()
-    assert found["state"] == "Commissioned"
-    assert [(e["what"], e["to"], e["printer"]) for e in found["history"]] == [
-        ("batch.open", None, None), ("print.sent", None, "coder-1"),
-        ("print.printed", None, "coder-1"), ("codes.transition", "Commissioned", None),
-        ("batch.close", None, None),
+    # What the printer printed, one code a line, never twice.
+    printed = (store / "records" / "line-1.txt").read_text().splitlines()
+    assert len(printed) == len(set(printed)) or summary["rejected"]["duplicate"] > 0
+
+
+def test_demo_splits_the_units_across_lines(run: Run, tmp_path: Path) -> None:
+    result = run("demo", "--units", "201", "--lines", "2", "--seed", "3", "--fault-rate", "0",
+                 "--store", str(tmp_path / "two"), "--json", "--today", "2026-11-25")  # fmt: skip
+    assert result.code == 0, result.err
+    summary = result.json()
+    assert isinstance(summary, dict)
+    assert [(line["line"], line["batch"], line["units"]) for line in summary["lines"]] == [
+        ("line-1", "B261125L1", 101), ("line-2", "B261125L2", 100)
     ]  # fmt: skip
+    assert summary["printed"] == sum(line["printed"] for line in summary["lines"])
+    assert summary["balanced"] is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lines", "0"], "Invalid --lines 0: expected 1 to 64."),
+        (["--units", "0"], "Invalid --units 0: expected 1 (one a line) to 10,000,000."),
+        (["--ppm", "0"], "Invalid --ppm 0.0: expected 1 to 6000 packs a minute."),
+        (["--time-factor", "1000"], "Invalid --time-factor 1000.0: expected 0.1 to 100."),
+        (["--fault-rate", "0.9"], "Invalid fault rate 0.9: expected a fraction from 0 to 0.5."),
+        (["--today", "2026-13-01"], "jejak: error: Invalid date (--today) '2026-13-01'"),
+    ],
+)
+def test_demo_bad_options(run: Run, tmp_path: Path, argv: list[str], message: str) -> None:
+    result = run("demo", "--store", str(tmp_path / "s"), *argv)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err

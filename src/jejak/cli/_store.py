@@ -30,9 +30,13 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_store(args: argparse.Namespace) -> Store:
+    return open_store_at(Path(args.store))
+
+
+def open_store_at(path: Path) -> Store:
     from jejak.engine.store import DEFAULT_MAP_SIZE, Store
 
-    return Store(Path(args.store), map_size=_map_size(DEFAULT_MAP_SIZE))
+    return Store(path, map_size=_map_size(DEFAULT_MAP_SIZE))
 
 
 def _map_size(default: int) -> int:

@@ -1,162 +1,244 @@
-"""`jejak demo`: a walk through what Jejak does today, on embedded defaults.
+"""`jejak demo`: a whole packaging line, simulated on loopback, on embedded defaults.
 
-It grows with the engine into the full simulated line; today it classifies a product's NIE,
-plans its batch's code request, opens the batch in a real LMDB store (unique, unguessable serials
-for every level), shows the codes a printer would receive, looks up a scanned code, marks what a
-line run would mark, closes the batch with its reconciliation and verifies the audit chain.
-The store is a temporary folder unless `--store DIR` is given.
+It creates the demo product and one batch a line in a fresh local store, then runs each line:
+the printer simulator prints on product detect, the conveyor carries the packs past a smart
+camera simulator that photographs the printer's label (rotated, blurred, noisy, now and then
+misprinted) and decodes the pixels with the software reader, the line controller verifies
+every read against the code printed on that pack, the reject FIFO fires the rejector, and at
+the end the batch closes with its reconciliation. Progress and live counters go to stderr;
+the reconciliation table (or, with --json, one JSON object) to stdout. Exit 0 only if every
+batch reconciles.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import tempfile
+import threading
 import time
-from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from jejak.cli._demo_print import print_cases, print_packs
-from jejak.cli._output import print_warnings
-from jejak.engine.batch import CodeRequest
-from jejak.engine.codes import CodeForm, CodeState, Level
-from jejak.engine.gs1 import GS, GS_ESCAPE
-from jejak.engine.gs1_date import Gs1Date
-from jejak.engine.listing import iter_code_lines
-from jejak.engine.lookup import lookup
-from jejak.engine.product import Product
-from jejak.engine.serials import SerialAlphabet, SerialFormat
-from jejak.engine.store import Store
-from jejak.engine.symbology import Symbology, parse_read
-from jejak.engine.working_days import WorkingDays
+from jejak.cli._output import print_json
+from jejak.engine.errors import InvalidQuantity
 
 if TYPE_CHECKING:
-    from jejak.cli._output import Commands
+    from collections.abc import Callable
 
-_PRODUCT = {
-    "nie": "DKL2012345678A1",
-    "name": "Amoksisilin 500 mg kapsul",
-    "packaging": "Dus, 10 strip @ 10 kapsul",
-    "dosage_form": "Kapsul",
-    "gtin": "8991234567891",
-}
+    from jejak.cli._output import Commands
+    from jejak.line_adapters.line import LineController
+    from jejak.line_adapters.summary import LineSummary
+
 _ACTOR = "demo"
 
 
 def register(commands: Commands) -> None:
     parser = commands.add_parser(
-        "demo", help="run the demonstration on embedded defaults", description=__doc__
+        "demo", help="run a simulated packaging line on embedded defaults", description=__doc__
     )
     parser.add_argument(
-        "--today", metavar="YYYY-MM-DD", help="pretend today is this date (default: today)"
+        "--units",
+        type=int,
+        default=2400,
+        metavar="N",
+        help="packs in all, split across the lines (default 2400)",
     )
     parser.add_argument(
-        "--store", metavar="DIR", help="keep the demo's store here (default: a temporary folder)"
+        "--ppm", type=float, default=600, metavar="N", help="packs a minute a line (default 600)"
     )
-    parser.set_defaults(handler=_demo)
+    parser.add_argument(
+        "--time-factor",
+        type=float,
+        default=10,
+        metavar="F",
+        help="the conveyor runs F times faster than real time (default 10; 1 = real time)",
+    )
+    parser.add_argument(
+        "--lines",
+        type=int,
+        default=1,
+        metavar="K",
+        help="K lines in parallel, each with its own batch (default 1)",
+    )
+    parser.add_argument("--symbology", choices=["datamatrix", "qr"], default="datamatrix")
+    parser.add_argument(
+        "--method", choices=["authentication", "identification"], default="authentication"
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.02,
+        metavar="R",
+        help="fraction of packs that meet a fault: no-reads, misprints, faded "
+        "labels, double prints (default 0.02)",
+    )
+    parser.add_argument(
+        "--store",
+        metavar="DIR",
+        help="the demo's store (default: a fresh folder under the temp dir)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, metavar="N", help="seed of the simulated faults"
+    )
+    parser.add_argument("--today", metavar="YYYY-MM-DD", help="pretend today is this date")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.set_defaults(handler=_demo)  # fmt: skip
 
 
-def _section(title: str) -> None:
-    print(f"\n== {title} ==")
+def _check(args: argparse.Namespace) -> None:
+    if not 1 <= args.lines <= 64:
+        raise InvalidQuantity(f"Invalid --lines {args.lines!r}: expected 1 to 64. Hint: this "
+                              "machine sustains about ten lines at real time.")  # fmt: skip
+    if not args.lines <= args.units <= 10_000_000:
+        raise InvalidQuantity(f"Invalid --units {args.units!r}: expected {args.lines} (one a "
+                              "line) to 10,000,000. Hint: the default is 2400.")  # fmt: skip
+    if not 1 <= args.ppm <= 6000:
+        raise InvalidQuantity(f"Invalid --ppm {args.ppm!r}: expected 1 to 6000 packs a minute."
+                              " Hint: 600 is a fast pharmaceutical line.")  # fmt: skip
+    if not 0.1 <= args.time_factor <= 100:
+        raise InvalidQuantity(f"Invalid --time-factor {args.time_factor!r}: expected 0.1 to 100."
+                              " Hint: 1 is real time, 10 the default.")  # fmt: skip
+    if not 0 <= args.fault_rate <= 0.5:
+        raise InvalidQuantity(f"Invalid fault rate {args.fault_rate!r}: expected a fraction "
+                              "from 0 to 0.5. Hint: 0.02 makes about one pack in fifty meet a "
+                              "fault.")  # fmt: skip
+    if args.method == "identification":
+        raise InvalidQuantity(
+            "Invalid --method 'identification': this Jejak runs authentication lines only so "
+            "far. Hint: leave --method out (identification lines come with a later release)."
+        )
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from jejak.engine.gs1_date import Gs1Date
+
+    _check(args)
     today = (Gs1Date.parse_iso(args.today, what="date (--today)").as_date() if args.today
              else dt.date.today())  # fmt: skip
-    product = Product.parse(**_PRODUCT)
-    _section("Product master")
-    print(f"{product.name}  NIE {product.nie.value}  GTIN {product.gtin}")
-    print(
-        f"category {product.nie.category.value}, class {product.nie.drug_class}, "
-        f"origin {product.nie.origin.value} -> {product.method.value} required (Art. 3)"
-    )
-
-    _section("Code request (Art. 7-10)")
-    calendar = WorkingDays()
-    start = calendar.add(today, 12)
-    request = CodeRequest.parse(
-        nie=product.nie,
-        batch="B" + today.strftime("%y%m") + "01",
-        expiry=(today.replace(day=1) + dt.timedelta(days=2 * 366)).replace(day=1).isoformat(),
-        primary_count=24_000,
-        max_per_secondary=120,
-        max_per_tertiary=40,
-        gtin=product.gtin,
-        production_start=start,
-        requested_on=today,
-    )
-    schedule = request.schedule(calendar)
-    print(
-        f"batch {request.batch}: {request.primary_count:,} primary, "
-        f"{request.secondary_count:,} secondary, {request.tertiary_count:,} tertiary codes"
-    )
-    print(
-        f"production starts {start}; request by {schedule.latest_request}; "
-        f"BPOM issues by {schedule.issuance_due}"
-    )
-    print_warnings(schedule.warnings)
-
-    if args.store:
-        return _run_store(Path(args.store), product, request)
-    with tempfile.TemporaryDirectory(prefix="jejak-demo-") as folder:
-        return _run_store(Path(folder) / "store", product, request)
+    root = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="jejak-demo-"))
+    summaries = _run_lines(args, root, today)
+    total = _total(summaries, root)
+    if args.json:
+        print_json(total)
+    else:
+        _table(summaries, total)
+    return 0 if total["balanced"] else 1
 
 
-def _run_store(path: Path, product: Product, request: CodeRequest) -> int:
-    with Store(path) as store:
-        _section(f"Batch open: serials allocated in the store ({path})")
-        store.add_product(product, actor=_ACTOR)
-        fmt = SerialFormat.parse(alphabet=SerialAlphabet.UPPER_NO_LOOKALIKES.value, length=12)
-        started = time.perf_counter()
-        record = store.open_batch(request, serial_format=fmt, overage_pct=2, actor=_ACTOR)
-        took = time.perf_counter() - started
-        for allocation in record.levels:
-            print(f"{allocation.level.name.lower():9} {allocation.count:7,} codes")
-        print(f"allocated in {took * 1000:.0f} ms, key {record.key_id}")
+def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[LineSummary]:
+    from jejak.cli._store import open_store_at
+    from jejak.line_adapters.sim.line import SimSettings
+    from jejak.line_adapters.sim.runs import Run, demo_batch, run_line
+    from jejak.printers.symbols import SymbolKind
 
-        _section("Primary codes, as the printers receive them")
-        first = next(iter_code_lines(store, request.batch, Level.PRIMARY, form=CodeForm.RAW))
-        raws = [line.decode() for line in islice(iter(first.splitlines()), 3)]
-        for raw in raws:
-            print(f"{parse_read(raw).code.hri}\n    raw {raw.replace(GS, GS_ESCAPE)}")
+    kind = SymbolKind.GS1_QR if args.symbology == "qr" else SymbolKind.GS1_DATAMATRIX
+    records = root / "records"
+    records.mkdir(parents=True, exist_ok=True)
+    store = open_store_at(root)
+    shares = [args.units // args.lines + (k < args.units % args.lines) for k in range(args.lines)]
+    runs = []
+    for k, units in enumerate(shares, start=1):
+        batch = f"B{today:%y%m%d}L{k}"
+        demo_batch(store, batch, units, today=today, actor=_ACTOR)
+        seed = None if args.seed is None else args.seed + k
+        settings = SimSettings(ppm=args.ppm, time_factor=args.time_factor, symbol=kind,
+                               fault_rate=args.fault_rate, seed=seed,
+                               record=records / f"line-{k}.txt")  # fmt: skip
+        runs.append(Run(f"line-{k}", batch, units, settings, sample_every=500))
+    controllers: dict[str, LineController] = {}
+    results: dict[str, LineSummary] = {}
+    errors: list[BaseException] = []
 
-        _section("Reads, as a camera reports them")
-        for data in (
-            Symbology.GS1_DATAMATRIX.value + raws[0],
-            Symbology.DATAMATRIX.value + raws[0],
-        ):
-            read = parse_read(data)
-            verdict = "OK" if not read.warnings else "DEFECT: " + read.warnings[0]
-            print(f"{data[:3]} -> {read.code.hri}  {verdict}")
+    def seen(line: str) -> Callable[[LineController], None]:
+        return lambda controller: controllers.__setitem__(line, controller)
 
-        _section("Print run: the ZeroMQ stream to simulated devices over TCP")
-        printed = print_packs(store, request.batch, 1000, actor=_ACTOR)
-        print_cases(store, request.batch, 9, actor=_ACTOR)
+    def work(run: Run) -> None:
+        try:
+            results[run.line] = run_line(store, run, actor=_ACTOR, started=seen(run.line))
+        except BaseException as error:  # reported on the main thread
+            errors.append(error)
 
-        _section(f"Verification: {printed.size - 10:,} packs read back, 10 rejected")
-        store.transition(request.batch, Level.PRIMARY, printed[:-10], CodeState.COMMISSIONED,
-                         actor=_ACTOR)  # fmt: skip
-        store.transition(request.batch, Level.PRIMARY, printed[-10:], CodeState.LABEL_SCRAPPED,
-                         actor=_ACTOR)  # fmt: skip
-        info = lookup(store, Symbology.GS1_DATAMATRIX.value + raws[-1])
-        print(
-            f"scanned {info.code.hri}: batch {info.batch.batch}, {info.level.name.lower()} "
-            f"#{info.index}, {info.state.label}"
-        )
+    threads = [threading.Thread(target=work, args=(run,), name=run.line) for run in runs]
+    try:
+        for thread in threads:
+            thread.start()
+        _progress(runs, controllers, threads)
+    finally:
+        for thread in threads:
+            thread.join()
+        store.close()
+    if errors:
+        raise errors[0]
+    return [results[run.line] for run in runs]
 
-        _section("Batch close: reconciliation")
-        report = store.close_batch(request.batch, actor=_ACTOR)
-        for level, numbers in report["levels"].items():
-            after = ", ".join(f"{name} {count:,}" for name, count in numbers["after"].items())
-            print(f"{level:9} {after}")
 
-        _section("The scanned code's history, from the event index")
-        for event in lookup(store, Symbology.GS1_DATAMATRIX.value + raws[-1]).history:
-            detail = event.data.get("to") or event.data.get("printer") or ""
-            print(f"{event.time}  {event.what.value:17} {detail}")
+def _progress(runs: list[Any], controllers: dict[str, LineController],
+              threads: list[threading.Thread]) -> None:  # fmt: skip
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        _section("Audit trail")
-        audit = store.verify_audit()
-        print(f"{audit.checked} events, hash chain {'intact' if audit.ok else 'BROKEN'}")
-        return 0 if audit.ok else 1
+    console = Console(file=sys.stderr)
+    count = TextColumn("{task.completed:>6.0f}/{task.total:.0f}")
+    columns = (TextColumn("{task.description}"), BarColumn(), count, TimeElapsedColumn(),
+               TextColumn("{task.fields[counts]}"))  # fmt: skip
+    with Progress(*columns, console=console, transient=False) as progress:
+        tasks = {run.line: progress.add_task(run.line, total=run.units, counts="starting")
+                 for run in runs}  # fmt: skip
+        while any(thread.is_alive() for thread in threads):
+            for line, controller in list(controllers.items()):
+                status = controller.status()
+                verdicts = status["verdicts"]
+                good = verdicts.get("good", 0)
+                rejected = {k: v for k, v in verdicts.items() if k != "good" and v}
+                shown = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items()))
+                progress.update(tasks[line], completed=status["packs"],
+                                counts=f"verified {good}  rejected {sum(rejected.values())}"
+                                       + (f" ({shown})" if shown else ""))  # fmt: skip
+            time.sleep(0.25)
+
+
+def _total(summaries: list[LineSummary], root: Path) -> dict[str, Any]:
+    lines = [dict(s.as_dict(), line=s.line) for s in summaries]
+    keys = ("units", "printed", "commissioned", "sampled", "scrapped", "print_failed", "cases",
+            "pallets")  # fmt: skip
+    total: dict[str, Any] = {"batch": summaries[0].batch, "store": str(root)}
+    total.update({key: sum(line[key] for line in lines) for key in keys})
+    rejected: dict[str, int] = {}
+    for line in lines:
+        for reason, count in line["rejected"].items():
+            rejected[reason] = rejected.get(reason, 0) + count
+    elapsed = max(s.elapsed_s for s in summaries)
+    packs = total["printed"] + total["print_failed"]
+    rate = round(packs * 60 / elapsed, 1) if elapsed else 0.0
+    total.update(rejected=rejected, balanced=all(s.balanced for s in summaries),
+                 reports={"csv": None, "json": None}, elapsed_s=round(elapsed, 3),
+                 packs_per_min=rate, lines=lines)  # fmt: skip
+    return total
+
+
+def _table(summaries: list[LineSummary], total: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Reconciliation", title_justify="left")
+    table.add_column("")
+    for summary in summaries:
+        table.add_column(f"{summary.line} ({summary.batch})", justify="right")
+    rows: list[tuple[str, str]] = [("printed", "printed"), ("commissioned", "commissioned"),
+                                   ("sampled", "sampled")]  # fmt: skip
+    rows += [(f"rejected: {reason}", reason) for reason in total["rejected"]]
+    rows += [("scrapped (print unknown)", "scrapped"), ("print failed", "print_failed")]
+    lines = total["lines"]
+    for title, key in rows:
+        values = [line["rejected"][key] if title.startswith("rejected") else line[key]
+                  for line in lines]  # fmt: skip
+        if any(values) or not title.startswith("rejected"):
+            table.add_row(title, *(f"{v:,}" for v in values))
+    table.add_row("balanced", *("yes" if line["balanced"] else "NO" for line in lines))
+    console = Console()
+    console.print(table)
+    console.print(f"{total['packs_per_min']:,.0f} packs a minute in all, {total['elapsed_s']} s; "
+                  f"store {total['store']} (jejak batch show {total['batch']} --store "
+                  f"{total['store']})")  # fmt: skip
