@@ -533,7 +533,7 @@ def make_camera(
     """A client for a camera of `kind` (its default port and no-read string unless given).
     `responses`: the reader answers commands (Cognex ``COM.DMCC-RESPONSE 1``; Keyence with
     command responses, not SR-600 compatible)."""
-    kind = CameraKind(kind)
+    kind = CameraKind.parse(kind)
     no_read = kind.default_no_read if no_read_string is None else no_read_string
     port = kind.default_port if port is None else port
     if kind is CameraKind.COGNEX:

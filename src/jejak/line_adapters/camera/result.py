@@ -57,6 +57,25 @@ class CameraKind(StrEnum):
     COGNEX = "cognex"  # DataMan, DMCC over TCP (telnet port 23)
     KEYENCE = "keyence"  # SR series, LON/LOFF over the Ethernet command port 9004
 
+    @classmethod
+    def parse(cls, value: object) -> CameraKind:
+        """
+        >>> CameraKind.parse("datalogic")
+        Traceback (most recent call last):
+        ...
+        jejak.engine.errors.InvalidFormat: Invalid camera kind 'datalogic': expected 'cognex' \
+or 'keyence'. Hint: Jejak speaks Cognex DataMan DMCC and Keyence SR; set other readers to \
+emulate one of them.
+        """
+        for kind in cls:
+            if value == kind.value:
+                return kind
+        raise InvalidFormat(
+            f"Invalid camera kind {describe(value)}: expected 'cognex' or 'keyence'. Hint: "
+            "Jejak speaks Cognex DataMan DMCC and Keyence SR; set other readers to emulate one "
+            "of them."
+        )
+
     @property
     def default_port(self) -> int:
         return 23 if self is CameraKind.COGNEX else 9004
@@ -159,13 +178,12 @@ DEFAULT_MINIMUM_GRADE = Grade.parse("C")
 
 
 def _ascii(value: object, what: str, hint: str) -> bytes:
-    if isinstance(value, str) and value.isascii():
-        value = value.encode("ascii")
-    if not isinstance(value, bytes) or not value or value.translate(None, _PRINTABLE) != b"":
+    text = value.encode("ascii") if isinstance(value, str) and value.isascii() else value
+    if not isinstance(text, bytes) or not text or text.translate(None, _PRINTABLE) != b"":
         raise InvalidFormat(
             f"Invalid {what} {describe(value)}: expected printable ASCII text. Hint: {hint}"
         )
-    return value
+    return text
 
 
 _PRINTABLE = bytes(range(0x20, 0x7F))

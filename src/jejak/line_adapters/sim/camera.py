@@ -114,7 +114,7 @@ class CameraSimulator(TcpServer[_Link]):
         no_read_rate: float = 0.0,
         seed: int | None = None,
     ) -> None:
-        kind = CameraKind(kind)
+        kind = CameraKind.parse(kind)
         if (
             isinstance(no_read_rate, bool)
             or not isinstance(no_read_rate, int | float)
