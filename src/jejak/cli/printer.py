@@ -15,15 +15,13 @@ its record file. A second signal is not caught: SIGINT then exits 130, SIGTERM k
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jejak.cli._output import print_json, print_warnings
+from jejak.cli._signals import stop_on_signals
 from jejak.cli._store import actor, add_store_arguments, open_store
 from jejak.engine.codes import Level
 from jejak.engine.errors import InvalidCombination, InvalidFormat
@@ -115,28 +113,6 @@ def _register_sim(actions: Commands) -> None:
     sim.set_defaults(handler=_sim)
 
 
-@contextlib.contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    """An event the first SIGINT or SIGTERM sets; a second one acts as if never caught."""
-    stop = threading.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    previous: dict[signal.Signals, Any] = {}
-
-    def first(signum: int, frame: object) -> None:
-        stop.set()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    for sig in signals:
-        previous[sig] = signal.getsignal(sig) or signal.SIG_DFL
-        signal.signal(sig, first)
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _address(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
@@ -198,7 +174,7 @@ def _serve(args: argparse.Namespace) -> int:
     exposed = check_exposure(bind, publish, curve=curve is not None, insecure=args.insecure)
     print_warnings([_insecure_warning(exposed)] if exposed else [])
     with (
-        _stop_on_signals() as stop,
+        stop_on_signals() as stop,
         open_store(args) as store,
         PrintEngine(store, args.batch, bind=args.bind, publish=args.publish, curve=curve,
                     actor=actor(args), driver_timeout=args.driver_timeout,
@@ -237,7 +213,7 @@ def _drive(args: argparse.Namespace) -> int:
         print(f"jejak: driver {printer} welcomed: batch {body['batch']}, level "
               f"{body['level']}", file=sys.stderr, flush=True)  # fmt: skip
 
-    with _stop_on_signals() as stop:
+    with stop_on_signals() as stop:
         device = make_device(kind, args.device, dpi=args.dpi, stop=stop)
         with PrinterDriver(device, args.engine, printer=printer, level=Level.parse(args.level),
                            low=args.low, high=args.high, curve=curve,
@@ -269,7 +245,7 @@ def _sim(args: argparse.Namespace) -> int:
         simulator = CoderSimulator(host=args.host, port=args.port, rate=args.rate,
                                    capacity=args.buffer, keep_printed=False,
                                    record=args.record)  # fmt: skip
-    with _stop_on_signals() as stop, simulator:
+    with stop_on_signals() as stop, simulator:
         print(f"{kind.value} simulator listening on {args.host}:{simulator.port}", flush=True)
         while not stop.wait(0.1):
             pass

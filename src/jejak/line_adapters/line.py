@@ -454,7 +454,7 @@ class LineController:
     def _changed(self, change: Change) -> None:
         """Every state change: an audit event, and a line event on the PUB socket."""
         body = {"line": self.config.name, "batch": self.batch, "from": change.before.label,
-                "to": change.after.label,
+                "to": change.after.label, "mode": change.mode.label,
                 "command": None if change.command is None else change.command.name.lower(),
                 "reason": change.reason}  # fmt: skip
         with self.store.unit_of_work(self.actor) as uow:
