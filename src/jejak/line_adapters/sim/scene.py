@@ -98,7 +98,8 @@ def label_pixels(raw: bytes, kind: SymbolKind) -> NDArray[np.uint8]:
 class PixelScene:
     """For trigger n: `labels(n)` (None: no label on the pack), photographed, decoded by
     `reader` (default: a `SoftwareReader` of `kind`), graded if `grade`. `damage(n)`, if
-    given, names the misprint the photograph shows on pack n."""
+    given, names the misprint the photograph shows on pack n; `label_module_px` is the labels'
+    pixels per module if known (else the photographer measures it on each label)."""
 
     __slots__ = (
         "_lock",
@@ -107,6 +108,7 @@ class PixelScene:
         "damage",
         "grade",
         "kind",
+        "label_module_px",
         "labels",
         "photographer",
         "reader",
@@ -121,6 +123,7 @@ class PixelScene:
         reader: SoftwareReader | None = None,
         grade: bool = False,
         damage: Callable[[int], Damage | None] | None = None,
+        label_module_px: int | None = None,
     ) -> None:
         if not isinstance(kind, SymbolKind):
             names = ", ".join(repr(str(k)) for k in SymbolKind)
@@ -136,6 +139,7 @@ class PixelScene:
         self.labels, self.kind, self.photographer = labels, kind, photographer
         self.reader = SoftwareReader(kind) if reader is None else reader
         self.grade, self.damage = bool(grade), damage
+        self.label_module_px = label_module_px
         self._lock = threading.Lock()
         self._shots = 0
         self._ns = dict.fromkeys(Stage, 0)
@@ -152,7 +156,9 @@ class PixelScene:
                 frame = self.photographer.blank()
             else:
                 damage = None if self.damage is None else self.damage(n)
-                frame = self.photographer.shoot(label, damage=damage)
+                frame = self.photographer.shoot(
+                    label, damage=damage, label_module_px=self.label_module_px
+                )
             shot = clock()
             ns[Stage.PHOTOGRAPH] += shot - taken
             found = self.reader.detect_one(frame)
@@ -201,4 +207,4 @@ def code_scene(
     def labels(n: int) -> NDArray[np.uint8] | None:
         return label_pixels(items[n - 1], kind) if 1 <= n <= len(items) else None
 
-    return PixelScene(labels, kind, Photographer(seed=seed), grade=grade)
+    return PixelScene(labels, kind, Photographer(seed=seed), grade=grade, label_module_px=1)
