@@ -22,7 +22,7 @@ Fast, because the line runs it for every pack: the label is resampled (nearest n
 and blurred only in its own patch, and the frame is a constant background plus a window, at a
 random offset, into a bank of noise drawn once. Grey levels are kept 3 sigma inside 0-255 so
 that the noise adds in uint8 without overflow (a camera's black and white are not 0 and 255
-either). About 0.3 ms per 640x480 frame on a 2-vCPU EPYC (`bench/test_reader.py`).
+either). About 0.3 ms per 640x480 frame on a 2-vCPU EPYC (`bench/test_bench_reader.py`).
 
 A photographer draws everything from one seeded `numpy.random.Generator`: the same seed and the
 same labels give the same frames. It is not locked: give each camera its own.
@@ -144,7 +144,7 @@ class Photographer:
         floor = self._floor(u[4])
         light = self.light
         if damage is Damage.FADED:
-            dark = light - _at(_FADED_CONTRAST, u[5]) * 255.0
+            dark = max(light - _at(_FADED_CONTRAST, u[5]) * 255.0, self.dark)
         else:
             dark = self.dark + _at(self.contrast_loss, u[3]) * (light - self.dark)
         if damage is Damage.WIPED:
