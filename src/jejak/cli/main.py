@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("jejak.cli.audit", "manage serial keys"),
     "label": ("jejak.cli.label", "lay out and render pack labels"),
     "printer": ("jejak.cli.printer", "print-job stream, drivers and simulators"),
+    "camera": ("jejak.cli.camera", "smart-camera simulators"),
     "demo": ("jejak.cli.demo", "run a simulated packaging line on embedded defaults"),
 }
 
