@@ -119,7 +119,9 @@ def _demo(args: argparse.Namespace) -> int:
              else dt.date.today())  # fmt: skip
     root = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="jejak-demo-"))
     summaries = _run_lines(args, root, today)
-    total = _total(summaries, root)
+    from jejak.line_adapters.summary import totals
+
+    total = totals(summaries, str(root))
     if args.json:
         print_json(total)
     else:
@@ -197,25 +199,6 @@ def _progress(runs: list[Any], controllers: dict[str, LineController],
                                 counts=f"verified {good}  rejected {sum(rejected.values())}"
                                        + (f" ({shown})" if shown else ""))  # fmt: skip
             time.sleep(0.25)
-
-
-def _total(summaries: list[LineSummary], root: Path) -> dict[str, Any]:
-    lines = [dict(s.as_dict(), line=s.line) for s in summaries]
-    keys = ("units", "printed", "commissioned", "sampled", "scrapped", "print_failed", "cases",
-            "pallets")  # fmt: skip
-    total: dict[str, Any] = {"batch": summaries[0].batch, "store": str(root)}
-    total.update({key: sum(line[key] for line in lines) for key in keys})
-    rejected: dict[str, int] = {}
-    for line in lines:
-        for reason, count in line["rejected"].items():
-            rejected[reason] = rejected.get(reason, 0) + count
-    elapsed = max(s.elapsed_s for s in summaries)
-    packs = total["printed"] + total["print_failed"]
-    rate = round(packs * 60 / elapsed, 1) if elapsed else 0.0
-    total.update(rejected=rejected, balanced=all(s.balanced for s in summaries),
-                 reports={"csv": None, "json": None}, elapsed_s=round(elapsed, 3),
-                 packs_per_min=rate, lines=lines)  # fmt: skip
-    return total
 
 
 def _table(summaries: list[LineSummary], total: dict[str, Any]) -> None:

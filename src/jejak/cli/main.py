@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "label": ("jejak.cli.label", "lay out and render pack labels"),
     "printer": ("jejak.cli.printer", "print-job stream, drivers and simulators"),
     "camera": ("jejak.cli.camera", "smart-camera simulators"),
+    "line": ("jejak.cli.line", "run, watch and command a packaging line"),
     "demo": ("jejak.cli.demo", "run a simulated packaging line on embedded defaults"),
 }
 

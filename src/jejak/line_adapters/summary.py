@@ -21,7 +21,7 @@ from jejak.engine.print_jobs import PrintOutcome
 from jejak.engine.store import PRINTS, VERDICTS, Store
 from jejak.engine.verification import REASONS, Verdict
 
-__all__ = ["LineSummary", "count_batch"]
+__all__ = ["LineSummary", "count_batch", "totals"]
 
 
 @dataclass(slots=True)
@@ -82,3 +82,24 @@ def count_batch(store: Store, batch: str, summary: LineSummary) -> LineSummary:
     summary.sampled = int(np.count_nonzero(printed & (states == CodeState.SAMPLED)))
     summary.rejected = {reason.label: int(verdict[reason]) for reason in REASONS}
     return summary
+
+
+def totals(summaries: list[LineSummary], store: str) -> dict[str, Any]:
+    """The figures of several lines' runs: the totals, "batch" the first line's, and "lines"
+    one object a line (the JSON of `jejak demo --json` and `jejak line resume --json`)."""
+    lines = [dict(s.as_dict(), line=s.line) for s in summaries]
+    keys = ("units", "printed", "commissioned", "sampled", "scrapped", "print_failed", "cases",
+            "pallets")  # fmt: skip
+    total: dict[str, Any] = {"batch": summaries[0].batch if summaries else None, "store": store}
+    total.update({key: sum(line[key] for line in lines) for key in keys})
+    rejected = {reason.label: 0 for reason in REASONS}
+    for line in lines:
+        for reason, count in line["rejected"].items():
+            rejected[reason] += count
+    elapsed = max((s.elapsed_s for s in summaries), default=0.0)
+    packs = total["printed"] + total["print_failed"]
+    rate = round(packs * 60 / elapsed, 1) if elapsed else 0.0
+    total.update(rejected=rejected, balanced=all(s.balanced for s in summaries),
+                 reports={"csv": None, "json": None}, elapsed_s=round(elapsed, 3),
+                 packs_per_min=rate, lines=lines)  # fmt: skip
+    return total
