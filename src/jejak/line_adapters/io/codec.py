@@ -15,7 +15,7 @@ Grammar (ABNF, RFC 5234; ``SP`` is one space, every line at most `MAX_LINE` byte
     eol       = LF / CR LF                    ; senders send LF; readers accept both
     count     = "0" / %x31-39 *18DIGIT        ; 0 to 2^63-1, decimal, no sign, no leading zero
     number    = %x31-39 *18DIGIT              ; 1 to 2^63-1
-    text      = 1*VCHAR-or-SP                 ; printable ASCII %x20-7E, not empty
+    text      = 1*%x20-7E                     ; printable ASCII, not empty
     ; the I/O to the controller
     event     = "DET" SP number SP count      ; product detect <n> latched at encoder <count>
               / "ENC" SP count                ; the encoder position now
@@ -35,8 +35,9 @@ Grammar (ABNF, RFC 5234; ``SP`` is one space, every line at most `MAX_LINE` byte
 Meaning:
 
 - ``DET <n> <encoder>``: the product-detect sensor saw the front of a pack. The I/O numbers the
-  detect edges it sends (1, 2, ...: a bouncing sensor makes two) and latches the encoder count
-  at the edge, so `<encoder>` is exact however late the line arrives.
+  detect edges it counts (1, 2, ...: a bouncing sensor makes two) and latches the encoder count
+  at the edge, so `<encoder>` is exact however late the line arrives. The numbering goes on
+  across connections: a gap shows a detect that happened while no controller was connected.
 - ``ENC <encoder>``: sent on connection and then at least every quarter pack pitch and every
   20 ms of line time while the conveyor runs, so a reject FIFO can advance without waiting for
   the next pack. Encoder counts only grow: the gateway extends a wrapping hardware counter to
@@ -44,7 +45,8 @@ Meaning:
 - ``FIRE <encoder>``: energise the reject actuator when the encoder reaches `<encoder>`, at once
   if it already has. A PLC does this with a high-speed counter compare output, so the firing
   point does not depend on network latency: send it as soon as the verdict is known
-  (detect position + reject offset). ``ACK FIRE`` means the fire is armed.
+  (detect position + reject offset). ``ACK FIRE`` means the fire is armed. A late ``FIRE``
+  hits whatever is in front of the actuator when it arrives, which need not be the pack meant.
 - ``RUN`` / ``STOP``: the conveyor motor (PackML Execute runs it; Hold, Suspend, Stop, Abort stop
   it). Each is answered ``ACK``, then ``STATE`` if the state changed. ``RUN`` in a fault (an
   e-stop) is refused with ``ERR RUN 3`` until the fault is reset at the machine. The I/O stops

@@ -37,7 +37,7 @@ over) and moves simulated packs:
 >>> with ConveyorSimulator(time_factor=50, packs=2) as sim, LineIo("127.0.0.1", sim.port) as io:
 ...     io.run()
 ...     seen = []
-...     while not sim.finished:
+...     while len(seen) < 2 or not sim.finished:
 ...         seen += [f for f in io.poll(0.1) if isinstance(f, Detect)]
 >>> seen, [pack.number for pack in sim.good]
 ([Detect(n=1, encoder=1000), Detect(n=2, encoder=2000)], [1, 2])
