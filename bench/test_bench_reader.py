@@ -203,7 +203,7 @@ def test_label_pixels(benchmark: BenchmarkFixture) -> None:
     """Render a printed code: encode (libdmtx) and one pixel per module."""
     following = _feed(CODES)
     image = benchmark(lambda: label_pixels(following(), KIND))
-    assert image.shape == (26, 26)
+    assert image.shape in {(24, 24), (26, 26)}  # 22x22 or 24x24 modules and the quiet zone
 
 
 def test_photograph_shoot(benchmark: BenchmarkFixture, label: NDArray[np.uint8]) -> None:
