@@ -6,6 +6,7 @@ timed."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -549,3 +550,26 @@ def test_refusals(options: dict[str, object], error: type[Exception], message: s
     with pytest.raises(error) as raised:
         make_camera(**arguments)  # type: ignore[arg-type]
     assert str(raised.value) == message
+
+
+def test_a_camera_that_reads_no_commands_is_dropped(scripted: Script) -> None:
+    camera, conn = scripted(CameraKind.COGNEX, responses=False)
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+
+    def flood() -> None:
+        for _ in range(2_000_000):  # the socket buffers fill long before (a guard)
+            camera.trigger()
+
+    with pytest.raises(DeviceFault) as error:
+        flood()
+    unsent = re.search(r"\(([0-9,]+) bytes unsent\)", str(error.value))
+    assert unsent is not None
+    reason = f"the camera reads no commands ({unsent[1]} bytes unsent)"
+    assert str(error.value) == (
+        f"Lost cognex camera '{camera.address}' sending TRIGGER ON: {reason}. Hint: connect() "
+        "again; unanswered triggers are not verified."
+    )
+    [_, lost] = camera.poll(0)
+    detail = f"{reason}; triggers 1 to {camera.triggers} unanswered"
+    assert lost == CameraStatus(CameraState.DISCONNECTED, detail)
+    assert not camera.connected
