@@ -15,13 +15,20 @@ read string holds is the same for both and is described by `ResultFormat`:
   ``,``), so the grade is the text after the *last* separator: a grade never contains one,
   because a separator may hold no letter, digit or ``.``.
 
+A product's minimum grade (C unless it says otherwise: `DEFAULT_MINIMUM_GRADE`) is checked
+with `Grade.meets`, which reads a letter minimum as its whole band (C: 1.5 and up).
+
+The client turns read strings into `CameraResult`s (numbered by trigger) and reports the
+camera's state as `CameraStatus`es (`CameraEvent` is either); a line it cannot use is a
+`Malformed` frame of the codec.
+
 >>> fmt = ResultFormat.parse(no_read="NoRead", grade_separator=",")
 >>> fmt.no_read, fmt.grade_separator
 (b'NoRead', b',')
 >>> Grade.parse("B") == Grade.parse("3.0"), Grade.parse("2.5").letter, str(Grade.parse("0.4"))
 (True, 'B', '0.4')
->>> Grade.parse("C") <= Grade.parse("2.4") < Grade.parse("A")
-True
+>>> Grade.parse("1.6").meets(DEFAULT_MINIMUM_GRADE), str(min(Grade.parse("A"), Grade.parse("2.5")))
+(True, '2.5')
 """
 
 from __future__ import annotations
