@@ -191,3 +191,34 @@ def test_refuses_what_is_not_a_measurement(value: object) -> None:
     with pytest.raises(InvalidFormat) as error:
         contrast_grade(value)  # type: ignore[arg-type]
     assert str(error.value).startswith(f"Invalid measurement {value!r}: expected a number.")
+
+
+def test_a_damaged_clock_track_is_not_unused_error_correction() -> None:
+    """Modules of the finder L and clock track turned: the reference decode draws them as
+    printed (their damage is fixed pattern damage, not measured), so UEC stays 1.0."""
+    image = to_image(encode_raw(GS1_RAW, SymbolKind.GS1_DATAMATRIX), 5)
+    frame = np.full((240, 320), 255, np.uint8)
+    frame[40 : 40 + image.shape[0], 60 : 60 + image.shape[1]] = image
+    kind = SymbolKind.GS1_DATAMATRIX
+    found = _detected(frame, kind)
+    for row, column in [(1, 4), (1, 24), (2, 24), (24, 1)]:  # 1-based: the symbol starts at 1
+        y, x = 40 + row * 5, 60 + column * 5
+        frame[y : y + 5, x : x + 5] = 255 - frame[y : y + 5, x : x + 5]
+    graded = grade(frame, found, kind)
+    assert (graded.unused_ec, graded.decodes) == (1.0, True)
+
+
+def test_a_symbol_the_reference_decode_cannot_read_grades_f() -> None:
+    """The reader's corners moved by half the symbol: the grid sampled there is no symbol."""
+    image = to_image(encode_raw(GS1_RAW, SymbolKind.GS1_DATAMATRIX), 5)
+    frame = np.full((300, 400), 255, np.uint8)
+    frame[40 : 40 + image.shape[0], 60 : 60 + image.shape[1]] = image
+    kind = SymbolKind.GS1_DATAMATRIX
+    found = _detected(frame, kind)
+    shifted = tuple((x + 60.0, y + 60.0) for x, y in found.corners)
+    moved = Detection(found.decoded, shifted, found.modules, found.unused_ec, found.read_pass)  # type: ignore[arg-type]
+    graded = grade(frame, moved, kind)
+    assert graded.decodes is False
+    assert graded.unused_ec is None
+    assert graded.overall == Grade.parse("F")
+    assert graded.contrast_grade == Grade.parse("A")  # SC alone would pass

@@ -161,11 +161,13 @@ class SoftwareReader:
         found = self.detect_one(frame)
         return None if found is None else found.decoded
 
-    def detect_one(self, frame: NDArray[np.uint8]) -> Detection | None:
-        """As `read_one`, with where the symbol is and what its decoder saw."""
+    def detect_one(self, frame: NDArray[np.uint8], *, pure: bool = False) -> Detection | None:
+        """As `read_one`, with where the symbol is and what its decoder saw. `pure` says the
+        frame is a clean upright rendering with its quiet zone (as `to_image` draws): much
+        faster, and nothing else reads."""
         image = _checked(frame)
         for read_pass in self._passes():
-            barcode = zxingcpp.read_barcode(image, **self._options(read_pass))
+            barcode = zxingcpp.read_barcode(image, is_pure=pure, **self._options(read_pass))
             if barcode is not None and barcode.valid:
                 self._count(read_pass)
                 return _detection(barcode, read_pass)
