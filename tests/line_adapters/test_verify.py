@@ -65,6 +65,7 @@ def verifier(store: Store, **options: object) -> Verifier:
         (lambda s: result(raw(s, "B1", 0), Q3), Verdict.MISMATCH),  # a QR where a DataMatrix goes
         (lambda s: result(raw(s, "B1", 0), grade="D"), Verdict.GRADE),
         (lambda s: result(raw(s, "B1", 0), grade="1.4"), Verdict.GRADE),
+        (lambda s: result(raw(s, "B1", 0), grade="1.6"), Verdict.GOOD),  # a C: meets C
         (lambda s: result(raw(s, "B1", 5)), Verdict.MISMATCH),
         (lambda s: result(raw(s, "B2", 0)), Verdict.OTHER_BATCH),
         (lambda s: result(raw(s, "B1", 0).replace(b"21", b"21Z", 1)), Verdict.UNKNOWN),
@@ -106,19 +107,37 @@ def test_no_minimum_grade_takes_any_grade(line: Store) -> None:
 
 def test_verdicts_are_group_committed(line: Store) -> None:
     check = verifier(line, group=3)
-    assert [check.submit(i, Verdict.GOOD) for i in (0, 1)] == [False, False]
-    assert check.submit(2, Verdict.NO_READ) is True  # a full group: the caller flushes
+    assert [check.submit(i, Verdict.GOOD) for i in (0, 1)] == [1, 2]  # numbered
+    assert not check.full
+    assert check.submit(2, Verdict.NO_READ) == 3
+    assert check.full  # a full group: the caller flushes
+    assert check.durable == 0
     with line.view() as view:  # nothing written before the flush
         assert view.state_of(check.record, Level.PRIMARY, 0) is CodeState.ENCODED
     done = check.flush()
     assert {v: i.tolist() for v, i in done.written.items()} == {
         Verdict.GOOD: [0, 1], Verdict.NO_READ: [2]
     }  # fmt: skip
-    assert check.queued == 0
+    assert (check.queued, check.durable) == (0, 3)
     states = line.counts("B1")[Level.PRIMARY]
     assert (states[CodeState.COMMISSIONED], states[CodeState.LABEL_SCRAPPED]) == (2, 1)
     assert check.flush().written == {}  # nothing queued: nothing written
     assert check.judged[Verdict.GOOD] == 2
+
+
+def test_the_background_committer_makes_verdicts_durable_in_order(line: Store) -> None:
+    heard: list[list[int]] = []
+    check = verifier(line, committed=lambda done: heard.append(done.written[Verdict.GOOD].tolist()))
+    for group in ([0, 1], [2], [3, 4]):
+        last = 0
+        for index in group:
+            last = check.submit(index, Verdict.GOOD)
+        check.flush_soon()
+    assert check.wait(last)
+    assert check.durable == 5
+    assert heard == [[0, 1], [2], [3, 4]]
+    check.close()
+    assert line.counts("B1")[Level.PRIMARY][CodeState.COMMISSIONED] == 5
 
 
 def test_a_refused_verdict_is_logged_and_the_rest_commit(

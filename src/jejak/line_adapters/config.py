@@ -20,6 +20,9 @@ address = "192.168.10.31"
 no_read = "NoRead"                      # the camera's configured no-read string
 grade_separator = ","                   # set when the camera appends its ISO/IEC 15415 grade
 min_grade = "C"                         # the product's minimum grade
+trigger = "hardware"                    # "hardware": a photo-eye at the camera fires the
+                                        # reader's trigger input, results come in pack order;
+                                        # "software": the line sends TRIGGER ON / LON per pack
 
 [io]                                    # product detect, encoder, reject output (Jejak line I/O)
 address = "192.168.10.41:5020"
@@ -39,6 +42,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,10 +51,12 @@ from jejak.engine.text import describe
 from jejak.line_adapters.camera.result import CameraKind, Grade
 from jejak.printers.device import DeviceKind
 
-__all__ = ["Address", "CameraConfig", "IoConfig", "LineConfig", "PrinterConfig"]
+__all__ = [
+    "Address", "CameraConfig", "IoConfig", "LineConfig", "PrinterConfig", "TriggerMode",
+]  # fmt: skip
 
 _PRINTER_PORTS = {DeviceKind.ZPL: 9100}
-_E = TypeVar("_E", DeviceKind, CameraKind)
+_E = TypeVar("_E", DeviceKind, CameraKind, "TriggerMode")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,13 @@ class PrinterConfig:
     high: int = 150
 
 
+class TriggerMode(StrEnum):
+    """How the camera is triggered for each pack."""
+
+    HARDWARE = "hardware"  # a photo-eye wired to the reader's trigger input
+    SOFTWARE = "software"  # the line sends the trigger command when the pack is due
+
+
 @dataclass(frozen=True, slots=True)
 class CameraConfig:
     kind: CameraKind
@@ -97,6 +110,7 @@ class CameraConfig:
     no_read: str
     grade_separator: str | None = None
     min_grade: Grade | None = None
+    trigger: TriggerMode = TriggerMode.HARDWARE
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +186,8 @@ def _printer(table: Mapping[str, Any]) -> PrinterConfig:
 
 
 def _camera(table: Mapping[str, Any]) -> CameraConfig:
-    _known(table, "camera.", {"kind", "address", "no_read", "grade_separator", "min_grade"})
+    _known(table, "camera.",
+           {"kind", "address", "no_read", "grade_separator", "min_grade", "trigger"})  # fmt: skip
     kind = _choice(table, "camera.kind", CameraKind)
     grade = table.get("min_grade", "C")
     separator = table.get("grade_separator")
@@ -184,6 +199,9 @@ def _camera(table: Mapping[str, Any]) -> CameraConfig:
         no_read=_text(table, "camera.no_read", kind.default_no_read),
         grade_separator=None if separator is None else _text(table, "camera.grade_separator", ""),
         min_grade=None if grade in ("", "none") else Grade.parse(grade),
+        trigger=_choice(
+            {"trigger": table.get("trigger", "hardware")}, "camera.trigger", TriggerMode
+        ),
     )
 
 

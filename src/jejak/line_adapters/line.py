@@ -35,15 +35,15 @@ import numpy as np
 from jejak.engine.codes import Level
 from jejak.engine.errors import DeviceFault, JejakError, LineError
 from jejak.engine.listing import code_texts
-from jejak.engine.serials import load_kernels
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.serials import load_kernels
 from jejak.engine.store import PRINTS, VERDICTS, EventKind, Store
 from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict, VerdictsCommitted, VerificationLedger
 from jejak.line_adapters import _devices
 from jejak.line_adapters._tracking import Outcomes, Track, Tracks
 from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
-from jejak.line_adapters.config import LineConfig
+from jejak.line_adapters.config import LineConfig, TriggerMode
 from jejak.line_adapters.io.client import Disconnected
 from jejak.line_adapters.io.codec import ConveyorState, Detect, Encoder
 from jejak.line_adapters.io.codec import State as IoState
@@ -105,6 +105,9 @@ class LineController:
         self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
             queue.SimpleQueue())  # fmt: skip
         self._position = 0
+        io = config.io
+        self._lead = min(2 * io.pitch, (io.reject_at - io.camera_at) // 3)  # decide ahead
+        self._software_trigger = config.camera.trigger is TriggerMode.SOFTWARE
         self._good_waiting: deque[Track] = deque()  # judged good, not committed, in order
         self._last_flush = time.monotonic()
         self._samples_due = 0
@@ -286,10 +289,11 @@ class LineController:
                 return
         for track in self.tracks.pair(self.outcomes):
             self._judge(track)
-        for track in self.tracks.due_triggers(self._position):
-            track.trigger = self.camera.trigger()
-            self.tracks.by_trigger[track.trigger] = track
-            self.counts.triggers += 1
+        if self._software_trigger:
+            for track in self.tracks.due_triggers(self._position):
+                track.trigger = self.camera.trigger()
+                self.tracks.by_trigger[track.trigger] = track
+                self.counts.triggers += 1
         for event in self.camera.poll(0):
             self._camera_event(event)
         self._pass_packs()
@@ -311,7 +315,11 @@ class LineController:
 
     def _camera_event(self, event: CameraResult | CameraStatus) -> None:
         if isinstance(event, CameraResult):
-            track = self.tracks.by_trigger.get(event.trigger)
+            if self._software_trigger:
+                track = self.tracks.by_trigger.get(event.trigger)
+            else:  # the photo-eye's triggers: the results come in pack order
+                untriggered = self.tracks.untriggered
+                track = untriggered.popleft() if untriggered else None
             if track is not None and track.result is None:
                 track.result = event
                 self._judge(track)
@@ -359,12 +367,16 @@ class LineController:
             self.tracks.forget(track)
 
     def _pass_packs(self) -> None:
-        """Packs at the reject point: good ones only once their verdict is committed."""
+        """Packs about to reach the reject point: the decision is taken `_lead` counts ahead
+        and the I/O arms the rejector for the pack's exact position (``FIRE`` at an encoder
+        count), so the loop's latency never rejects the wrong pack. Good packs pass only once
+        their verdict is committed."""
+        ahead = self._position + self._lead
         waiting = self._good_waiting
-        while waiting and waiting[0].reject_at <= self._position:
+        while waiting and waiting[0].reject_at <= ahead:
             if self.verifier.durable < waiting.popleft().sequence:
                 self._flush()  # rare: the background commit is behind; wait for the disk
-        for passed in self.fifo.advance(self._position):
+        for passed in self.fifo.advance(ahead):
             track = self.tracks.by_pack.get(passed.pack)
             if passed.fire:
                 self.io.fire(passed.reject_at)

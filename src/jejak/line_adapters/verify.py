@@ -100,7 +100,7 @@ class Verifier:
             if result.symbology is not self.symbology:
                 return Verdict.FNC1_LOST if result.symbology is self._lost else Verdict.MISMATCH
             if (self.min_grade is not None and result.grade is not None
-                    and result.grade < self.min_grade):  # fmt: skip
+                    and not result.grade.meets(self.min_grade)):  # fmt: skip
                 return Verdict.GRADE
             return Verdict.GOOD
         return self._identify(data, result.symbology)

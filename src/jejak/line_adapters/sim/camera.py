@@ -228,6 +228,20 @@ class CameraSimulator(TcpServer[_Link]):
                 refused = keyence.refusal(line, KeyenceError.UNDEFINED_COMMAND)
                 self._respond(link, _OFF if line == b"LOFF" else refused)
 
+    def trigger_input(self) -> None:
+        """The reader's hardware trigger input fired (a photo-eye at the camera, wired to it):
+        count a trigger, take the picture and send the read string, as in the reader's
+        "external trigger" mode; no command, so no command response. Thread-safe and
+        non-blocking: the caller (the conveyor's thread) never waits for the decode."""
+        self._post(self._trigger_input)
+
+    def _trigger_input(self) -> None:
+        link = self._link
+        if not self._triggered() or link is None:
+            return
+        encode = cognex.encode_result if self.kind is CameraKind.COGNEX else keyence.encode_result
+        self._send(link, self._shoot(encode))
+
     def _triggered(self) -> bool:
         """Count a trigger; whether the camera takes a picture for it."""
         self._triggers += 1

@@ -91,7 +91,7 @@ _ERROR_TEXT = {
 _ACKS = {command: Ack(command).encode() for command in (Command.FIRE, Command.RUN, Command.STOP)}
 _PONG = Pong().encode()
 # What happens next on the belt, in this order when two fall on the same encoder count.
-_NONE, _BIN, _SHOOT, _ENTER, _BOUNCE = range(5)
+_NONE, _BIN, _SHOOT, _ENTER, _BOUNCE, _EYE = range(6)
 
 
 class Bin(StrEnum):
@@ -158,6 +158,7 @@ class ConveyorSimulator(TcpServer[_Link]):
         camera_at: int = 3000,
         reject_at: int = 6000,
         print_go: Callable[[], Imprint | None] | None = None,
+        camera_eye: Callable[[Pack | None], None] | None = None,
         missed_trigger_rate: float = 0.0,
         double_trigger_rate: float = 0.0,
         seed: int | None = None,
@@ -185,6 +186,8 @@ class ConveyorSimulator(TcpServer[_Link]):
         self.pitch, self.camera_at, self.reject_at = pitch, camera_at, reject_at
         self.packs = packs
         self._print_go = print_go
+        self._camera_eye = camera_eye
+        self._eyed = 0  # packs that passed the camera's photo-eye
         self._missed, self._double = missed, double
         self._rng = random.Random(seed)  # noqa: S311  (repeatable simulated faults, no secret)
         self._speed = self.ppm * pitch / 60.0 * self.time_factor  # counts per wall second
@@ -394,6 +397,9 @@ class ConveyorSimulator(TcpServer[_Link]):
                 at, event = enters, _ENTER
             if self._bounce is not None and self._bounce < at:
                 at, event = self._bounce, _BOUNCE
+            if (self._camera_eye is not None and self._eyed < self._entered
+                    and (eye := (self._eyed + 1) * self.pitch + self.camera_at) < at):  # fmt: skip
+                at, event = eye, _EYE
             if event == _NONE:
                 return position
             if event == _BIN:
@@ -405,6 +411,12 @@ class ConveyorSimulator(TcpServer[_Link]):
                 self._shoot(at)
             elif event == _ENTER:
                 self._enter(at)
+            elif event == _EYE:
+                self._eyed += 1
+                with self._lock:
+                    seen = self._in_transit(self._eyed)
+                if self._camera_eye is not None:
+                    self._camera_eye(seen)
             else:
                 self._bounce = None
                 self._detect(at)

@@ -4,9 +4,10 @@
 - the conveyor simulator: packs at `ppm` (times `time_factor`), the product-detect sensor (wired
   to the printer's print-go, as on a real line), the encoder, the camera position and the
   reject actuator, serving the Jejak line I/O protocol;
-- the smart-camera simulator (Cognex or Keyence wire format): on each trigger it photographs
-  the pack under it — the printer's label, rotated, blurred, noisy, smeared where misprinted —
-  decodes the frame with the software reader and answers as that camera does.
+- the smart-camera simulator (Cognex or Keyence wire format), its trigger input wired to a
+  photo-eye at the camera (as on most lines): for each pack there it photographs the pack —
+  the printer's label, rotated, blurred, noisy, smeared where misprinted — decodes the frame
+  with the software reader and answers as that camera does.
 
 `config` is the `LineConfig` that points a `LineController` at them, exactly as a `line.toml`
 points it at real devices. Faults at `fault_rate`: camera no-reads, misprints (a smeared or
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +39,10 @@ from jejak.line_adapters.config import (
     IoConfig,
     LineConfig,
     PrinterConfig,
+    TriggerMode,
 )
 from jejak.line_adapters.sim.camera import CameraSimulator, Shot
-from jejak.line_adapters.sim.conveyor import ConveyorSimulator
+from jejak.line_adapters.sim.conveyor import ConveyorSimulator, Pack
 from jejak.line_adapters.sim.photograph import Damage, Photographer
 from jejak.line_adapters.sim.scene import PixelScene, label_pixels
 from jejak.printers.device import DeviceKind
@@ -52,7 +55,7 @@ __all__ = ["SimSettings", "SimulatedLine"]
 
 _PITCH = 1000  # encoder counts a pack
 _CAMERA_AT = 3 * _PITCH
-_REJECT_AT = 8 * _PITCH
+_REJECT_AT = 12 * _PITCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,10 @@ class SimulatedLine:
         self.printer = printer
         self.conveyor = ConveyorSimulator(
             ppm=s.ppm, time_factor=s.time_factor, pitch=_PITCH, camera_at=_CAMERA_AT,
-            reject_at=_REJECT_AT, print_go=self._print_go, packs=units, seed=s.seed,
+            reject_at=_REJECT_AT, print_go=self._print_go, camera_eye=self._eye, packs=units,
+            seed=s.seed,
         )  # fmt: skip
+        self._at_eye: deque[Pack | None] = deque()  # packs the photo-eye saw, not shot yet
         self._damage: dict[int, Damage] = {}  # pack number -> what the photograph shows
         self._lock = threading.Lock()
         self._current: int | None = None  # the pack number under the camera at this shot
@@ -118,8 +123,14 @@ class SimulatedLine:
                 self._damage[self.conveyor.entered + 1] = damage
         return imprint
 
+    def _eye(self, pack: Pack | None) -> None:
+        """The conveyor's thread: a pack at the camera's photo-eye, which fires the reader's
+        trigger input; the camera's thread takes the picture."""
+        self._at_eye.append(pack)
+        self.camera.trigger_input()
+
     def _label(self, _trigger: int) -> NDArray[np.uint8] | None:
-        pack = self.conveyor.pack_at_camera()
+        pack = self._at_eye.popleft() if self._at_eye else self.conveyor.pack_at_camera()
         self._current = None if pack is None else pack.number
         if pack is None or pack.imprint is None:
             return None
@@ -139,12 +150,23 @@ class SimulatedLine:
     # Life ----------------------------------------------------------------------------------
 
     def start(self) -> SimulatedLine:
+        self._warm_up()
         for device in (self.printer, self.conveyor, self.camera):
             self._stack.enter_context(device)
         return self
 
     def stop(self) -> None:
         self._stack.close()
+
+    def _warm_up(self) -> None:
+        """Take a few pictures before the belt runs: the reader's, the renderer's and the
+        grader's first calls are slow, and the first packs must not pay for them."""
+        sample = b"0108991234567891172812311" + b"0B1\x1d21WARMUP00"
+        pixels = label_pixels(sample, self.settings.symbol)
+        scene = PixelScene(lambda n: pixels if n % 2 else None, self.settings.symbol,
+                           Photographer(seed=0), grade=True)  # fmt: skip
+        for n in range(1, 5):
+            scene(n)
 
     def __enter__(self) -> SimulatedLine:
         return self.start()
@@ -163,7 +185,7 @@ class SimulatedLine:
                                   low=50, high=150),
             camera=CameraConfig(s.camera, Address(local, self.camera.port),
                                 no_read=s.camera.default_no_read, grade_separator=",",
-                                min_grade=Grade.parse("C")),
+                                min_grade=Grade.parse("C"), trigger=TriggerMode.HARDWARE),
             io=IoConfig(Address(local, self.conveyor.port), _PITCH, _CAMERA_AT, _REJECT_AT,
                         _PITCH // 4),
         )  # fmt: skip

@@ -237,6 +237,17 @@ class TcpServer(Generic[L]):
             raise call.error
         return cast(T, call.result)
 
+    def _post(self, apply: Callable[[], object]) -> None:
+        """Run `apply` in the server thread soon, after the calls before it, without waiting
+        for it (a signal wired to the device, from another device's thread); its result and
+        its exception are dropped."""
+        if self._thread is None or threading.current_thread() is self._thread:
+            apply()
+            return
+        with self._calls_lock:
+            self._calls.append(_Call(apply))
+        self._wake()
+
     def _wake(self) -> None:
         """Make the server loop turn now (for example: a fault cleared, printing may resume)."""
         pair = self._wake_pair
