@@ -48,6 +48,7 @@ _log = logging.getLogger(__name__)
 
 NON_GS1 = {Symbology.GS1_DATAMATRIX: Symbology.DATAMATRIX, Symbology.GS1_QR: Symbology.QR}
 DEFAULT_MIN_GRADE = Grade.parse("C")
+_GOOD = Verdict.GOOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +81,14 @@ class Verifier:
         self.actor = actor or line
         self.alarm = alarm
         self._lost = NON_GS1.get(symbology)
-        self._queue: dict[Verdict, list[int]] = {}
+        self._queue: list[list[int]] = [[] for _ in Verdict]  # by verdict number
         self._queued = self._submitted = self._durable = 0
         self._good_pending: set[int] = set()  # judged good, not committed yet
         self._groups: queue.SimpleQueue[tuple[Any, int, set[int]] | None] = queue.SimpleQueue()
         self._committer: threading.Thread | None = None
         self._settled = threading.Condition()
         self.committed = committed
-        self.judged = dict.fromkeys(Verdict, 0)  # this verifier's verdicts, committed or not
+        self._judged = [0] * len(Verdict)
 
     # Judging -------------------------------------------------------------------------------
 
@@ -132,13 +133,18 @@ class Verifier:
     def submit(self, index: int, verdict: Verdict) -> int:
         """Queue a verdict for code `index`; its sequence number (`durable` reaches it once
         the verdict is committed)."""
-        self._queue.setdefault(verdict, []).append(index)
+        self._queue[verdict].append(index)  # the hot path: lists by number, no hashing
         self._queued += 1
         self._submitted += 1
-        self.judged[verdict] += 1
-        if verdict is Verdict.GOOD:
+        self._judged[verdict] += 1
+        if verdict is _GOOD:
             self._good_pending.add(index)
         return self._submitted
+
+    @property
+    def judged(self) -> dict[Verdict, int]:
+        """This verifier's verdicts so far, committed or not."""
+        return {verdict: self._judged[verdict] for verdict in Verdict}
 
     @property
     def queued(self) -> int:
@@ -189,9 +195,9 @@ class Verifier:
     def _take(self) -> tuple[dict[Verdict, npt.NDArray[np.int64]], int, set[int]] | None:
         if not self._queued:
             return None
-        queue, self._queue, self._queued = self._queue, {}, 0
-        arrays = {v: np.fromiter(i, dtype=np.int64, count=len(i)) for v, i in queue.items()}
-        good = set(queue.get(Verdict.GOOD, ()))
+        queue, self._queue, self._queued = self._queue, [[] for _ in Verdict], 0
+        arrays = {Verdict(v): np.array(i, dtype=np.int64) for v, i in enumerate(queue) if i}
+        good = set(queue[Verdict.GOOD])
         return arrays, self._submitted, good
 
     def _commit(self, arrays: dict[Verdict, npt.NDArray[np.int64]], through: int,
