@@ -34,9 +34,16 @@ def open_store(args: argparse.Namespace) -> Store:
 
 
 def open_store_at(path: Path) -> Store:
-    from jejak.engine.store import DEFAULT_MAP_SIZE, Store
+    from jejak.engine.store import Store
 
-    return Store(path, map_size=_map_size(DEFAULT_MAP_SIZE))
+    return Store(path, map_size=map_size())
+
+
+def map_size() -> int:
+    """The store's map size: $JEJAK_MAP_SIZE, or the default."""
+    from jejak.engine.store import DEFAULT_MAP_SIZE
+
+    return _map_size(DEFAULT_MAP_SIZE)
 
 
 def _map_size(default: int) -> int:

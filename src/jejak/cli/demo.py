@@ -17,7 +17,6 @@ import datetime as dt
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +24,9 @@ from jejak.cli._output import print_json
 from jejak.engine.errors import InvalidQuantity
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from jejak.cli._output import Commands
     from jejak.line_adapters.line import LineController
+    from jejak.line_adapters.sim.runs import Run
     from jejak.line_adapters.summary import LineSummary
 
 _ACTOR = "demo"
@@ -132,7 +130,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[LineSummary]:
     from jejak.cli._store import open_store_at
     from jejak.line_adapters.sim.line import SimSettings
-    from jejak.line_adapters.sim.runs import Run, demo_batch, run_line
+    from jejak.line_adapters.sim.runs import Run, demo_batch
     from jejak.printers.symbols import SymbolKind
 
     kind = SymbolKind.GS1_QR if args.symbology == "qr" else SymbolKind.GS1_DATAMATRIX
@@ -149,56 +147,73 @@ def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[Lin
                                fault_rate=args.fault_rate, seed=seed,
                                record=records / f"line-{k}.txt")  # fmt: skip
         runs.append(Run(f"line-{k}", batch, units, settings, sample_every=500))
-    controllers: dict[str, LineController] = {}
-    results: dict[str, LineSummary] = {}
+    store.close()
+    with _Board(runs) as board:
+        if len(runs) == 1:  # one line: in this process (a kill of it is a power loss)
+            return [_run_here(root, runs[0], board)]
+        from jejak.cli._store import map_size
+        from jejak.line_adapters.sim.parallel import run_lines
+
+        return run_lines(root, runs, actor=_ACTOR, map_size=map_size(), progress=board.show)
+
+
+def _run_here(root: Path, run: Run, board: _Board) -> LineSummary:
+    from jejak.cli._store import open_store_at
+    from jejak.line_adapters.sim.runs import run_line
+
+    seen: list[LineController] = []
+    done: list[LineSummary] = []
     errors: list[BaseException] = []
 
-    def seen(line: str) -> Callable[[LineController], None]:
-        return lambda controller: controllers.__setitem__(line, controller)
-
-    def work(run: Run) -> None:
+    def work() -> None:
         try:
-            results[run.line] = run_line(store, run, actor=_ACTOR, started=seen(run.line))
-        except BaseException as error:  # reported on the main thread
+            with open_store_at(root) as store:
+                done.append(run_line(store, run, actor=_ACTOR, started=seen.append))
+        except BaseException as error:  # raised again on the main thread
             errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(run,), name=run.line) for run in runs]
-    try:
-        for thread in threads:
-            thread.start()
-        _progress(runs, controllers, threads)
-    finally:
-        for thread in threads:
-            thread.join()
-        store.close()
+    thread = threading.Thread(target=work, name=run.line)
+    thread.start()
+    while thread.is_alive():
+        if seen:
+            board.show({run.line: seen[0].status()})
+        thread.join(timeout=0.25)
     if errors:
         raise errors[0]
-    return [results[run.line] for run in runs]
+    return done[0]
 
 
-def _progress(runs: list[Any], controllers: dict[str, LineController],
-              threads: list[threading.Thread]) -> None:  # fmt: skip
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+class _Board:
+    """Progress bars and live counters for the lines, on stderr."""
 
-    console = Console(file=sys.stderr)
-    count = TextColumn("{task.completed:>6.0f}/{task.total:.0f}")
-    columns = (TextColumn("{task.description}"), BarColumn(), count, TimeElapsedColumn(),
-               TextColumn("{task.fields[counts]}"))  # fmt: skip
-    with Progress(*columns, console=console, transient=False) as progress:
-        tasks = {run.line: progress.add_task(run.line, total=run.units, counts="starting")
-                 for run in runs}  # fmt: skip
-        while any(thread.is_alive() for thread in threads):
-            for line, controller in list(controllers.items()):
-                status = controller.status()
-                verdicts = status["verdicts"]
-                good = verdicts.get("good", 0)
-                rejected = {k: v for k, v in verdicts.items() if k != "good" and v}
-                shown = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items()))
-                progress.update(tasks[line], completed=status["packs"],
-                                counts=f"verified {good}  rejected {sum(rejected.values())}"
-                                       + (f" ({shown})" if shown else ""))  # fmt: skip
-            time.sleep(0.25)
+    def __init__(self, runs: list[Run]) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        count = TextColumn("{task.completed:>6.0f}/{task.total:.0f}")
+        columns = (TextColumn("{task.description}"), BarColumn(), count, TimeElapsedColumn(),
+                   TextColumn("{task.fields[counts]}"))  # fmt: skip
+        self.progress = Progress(*columns, console=Console(file=sys.stderr))
+        self.tasks = {run.line: self.progress.add_task(run.line, total=run.units,
+                                                       counts="starting")
+                      for run in runs}  # fmt: skip
+
+    def __enter__(self) -> _Board:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def show(self, statuses: dict[str, dict[str, Any]]) -> None:
+        for line, status in statuses.items():
+            verdicts = status["verdicts"]
+            good = verdicts.get("good", 0)
+            rejected = {k: v for k, v in verdicts.items() if k != "good" and v}
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(rejected.items()))
+            counts = f"verified {good}  rejected {sum(rejected.values())}"
+            self.progress.update(self.tasks[line], completed=status["packs"],
+                                 counts=counts + (f" ({shown})" if shown else ""))  # fmt: skip
 
 
 def _table(summaries: list[LineSummary], total: dict[str, Any]) -> None:

@@ -276,7 +276,7 @@ class LineController:
     # One turn of the loop ------------------------------------------------------------------
 
     def _step(self) -> None:
-        for frame in self.io.poll(0.002):
+        for frame in self.io.poll(0.005):
             if isinstance(frame, Detect):
                 self._detected(frame.encoder)
             elif isinstance(frame, Encoder):

@@ -99,6 +99,7 @@ def demo_batch(store: Store, batch: str, units: int, *, today: dt.date, actor: s
 def run_line(
     store: Store, run: Run, *, actor: str, stop: threading.Event | None = None,
     started: Callable[[LineController], None] | None = None, resuming: bool = False,
+    simulated: Callable[[SimulatedLine], None] | None = None,
 ) -> LineSummary:  # fmt: skip
     """Run (or finish) `run` on a simulated line; the summary, counted from the store."""
     record = store.batch(run.batch)
@@ -116,6 +117,8 @@ def run_line(
                 started(controller)
             summary = controller.run(stop)
             summary.units = run.units
+            if simulated is not None:
+                simulated(sim)
     elif record.status is BatchStatus.OPEN:
         LineController.finish(store, run.batch, actor=actor, summary=summary)
     else:
