@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jejak.engine.errors import JejakError, LineError
+from jejak.engine.serials import load_kernels
 from jejak.engine.store import Store
 from jejak.line_adapters.control import ControlClient, ControlServer
 from jejak.line_adapters.line import LineController
@@ -46,9 +47,10 @@ def run_lines(
     (if given) receives each line's camera CPU counters."""
     context = multiprocessing.get_context("spawn")
     inbox: Any = context.Queue()
+    go = context.Event()  # every line ready: the belts start together
     children = [context.Process(target=_child, name=run.line, daemon=True,
                                 args=((str(store), run.batch, run.to_json(), actor, map_size),
-                                      inbox))
+                                      inbox, go))
                 for run in runs]  # fmt: skip
     for child in children:
         child.start()
@@ -58,11 +60,14 @@ def run_lines(
     try:
         while len(results) + len(failures) < len(runs):
             _receive(inbox, controls, results, failures, stages)
+            if len(controls) + len(results) + len(failures) >= len(runs):
+                go.set()
             if not any(child.is_alive() for child in children) and inbox.empty():
                 break
             if progress is not None:
                 progress(_statuses(controls))
     finally:
+        go.set()
         for child in children:
             child.join(timeout=60)
             if child.is_alive():
@@ -113,9 +118,11 @@ def _orphaned(parent: int) -> None:
     os._exit(137)
 
 
-def _child(job: tuple[str, str, dict[str, Any], str, int], outbox: Any) -> None:
-    """One line's process: open the store, run the batch, report the summary."""
+def _child(job: tuple[str, str, dict[str, Any], str, int], outbox: Any, go: Any) -> None:
+    """One line's process: open the store, get ready, wait for the others, run the batch,
+    report the summary."""
     store_path, batch, run_json, actor, map_size = job
+    load_kernels()  # before the belts start: the slowest part of getting ready
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -129,6 +136,7 @@ def _child(job: tuple[str, str, dict[str, Any], str, int], outbox: Any) -> None:
                                command=controller.request)  # fmt: skip
         servers.append(server)
         outbox.put(("control", run.line, server.endpoint))
+        go.wait(timeout=120)
 
     def simulated(sim: SimulatedLine) -> None:
         taken = sim.scene.times()
