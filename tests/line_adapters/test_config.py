@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,15 @@ def test_the_example_reads_as_written(tmp_path: Path) -> None:
     )  # fmt: skip
     assert camera.min_grade == Grade.parse("B")
     assert (config.io.pitch, config.io.camera_at, config.io.reject_at) == (800, 2400, 4000)
+
+
+def test_the_readme_example_is_a_valid_line_toml() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("An example `line.toml`:\n\n```toml\n", 1)[1].split("```", 1)[0]
+    config = LineConfig.parse(tomllib.loads(example))
+    assert (config.printer.kind, config.camera.kind, config.io.reject_at) == (
+        DeviceKind.ZPL, CameraKind.COGNEX, 6000
+    )  # fmt: skip
 
 
 def test_defaults_fill_what_a_line_leaves_out() -> None:
