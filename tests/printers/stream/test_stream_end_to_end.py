@@ -71,8 +71,8 @@ def run_line(
             target=lambda: result.setdefault("r", engine.serve(stop=stop, timeout=60))
         )
         serving.start()
-        driver = PrinterDriver(device_for(simulator, hs_timeout), engine.endpoint, printer="printer-1",
-                               low=50, high=150)  # fmt: skip
+        device = device_for(simulator, hs_timeout)
+        driver = PrinterDriver(device, engine.endpoint, printer="printer-1", low=50, high=150)
         injector = None
         if faults is not None:
             injector = threading.Thread(target=faults, args=(simulator,))
