@@ -11,7 +11,14 @@ A job whose outcome is unknown — its driver disconnected or went silent, the e
 stopped, or it restarted after a crash — is settled as UNKNOWN and never sent again: the batch
 close scraps it. When `serve` ends without DONE (`stop`, `timeout`) it records the answers
 already received and settles every job still in flight as UNKNOWN, as the next start would
-after a crash. A PUB socket publishes what happened on each turn of the loop for dashboards.
+after a crash. A PUB socket publishes what happened on each turn of the loop for dashboards,
+and what the engine's owner gives `publish` (`_publisher`).
+
+For a line controller in the same process: `on_settle` hears, after each settle commit and in
+the order the answers came, every answer settled (`Settlement`: level, printer, outcome, the
+job indices as the driver listed them), so it knows which code is on which pack; `budget`
+caps the jobs sent per level over the engine's life (a run of N packs prints N codes, not N
+and the printer's buffer): once every budgeted level is spent the engine drains.
 
 Secure by default: an engine bound beyond loopback needs CurveZMQ, and a PUB socket beyond
 loopback is refused (`endpoint.check_exposure`), unless `insecure`.
@@ -21,31 +28,49 @@ The wire protocol (frames, fields, state machine, flow control) is in printers/R
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import zmq
 
 from jejak.engine.codes import CodeForm, Level
-from jejak.engine.errors import JejakError
+from jejak.engine.errors import InvalidQuantity, JejakError
 from jejak.engine.listing import code_texts
-from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.print_jobs import PrintLedger, PrintOutcome, Settled
 from jejak.engine.store import Store
+from jejak.engine.text import describe
 from jejak.printers.device import DeviceState
 from jejak.printers.stream import wire
+from jejak.printers.stream._publisher import Publisher, Topic
+from jejak.printers.stream._report import Ending, StreamReport
 from jejak.printers.stream.curve import CurveServer
 from jejak.printers.stream.endpoint import Endpoint, check_exposure
 from jejak.printers.stream.wire import Message, Refusal, RefusalReason
 
-__all__ = ["Ending", "PrintEngine", "StreamReport"]
+__all__ = ["Ending", "PrintEngine", "Settlement", "StreamReport"]
 
 _LEVEL_SHIFT = 40  # job id = level << 40 | index: unique over the batch's levels
+_Indices = npt.NDArray[np.int64]
+_Answer = tuple[Level, str, PrintOutcome, _Indices]  # level, printer, outcome, indices
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: an array has no single truth value
+class Settlement:
+    """One printer answer as settled in the ledger: the printer's level and id, the outcome
+    (PRINTED, FAILED or UNKNOWN), and the code indices it settled, in the order the driver
+    listed them (UNKNOWN for a lost session: in sending order), read-only."""
+
+    level: Level
+    printer: str
+    outcome: PrintOutcome
+    indices: _Indices
 
 
 @dataclass(slots=True)
@@ -59,48 +84,6 @@ class _Session:
     in_flight: set[int] = field(default_factory=set)
     last_seen: float = 0.0
     state: DeviceState = DeviceState.READY  # as the driver's STATUS last said
-
-
-class Ending(StrEnum):
-    """Why `serve` returned."""
-
-    DONE = "done"  # every code of the levels in use settled, or drained: DONE sent
-    STOPPED = "stopped"  # `stop` was set (SIGTERM, Ctrl-C)
-    TIMEOUT = "timeout"  # `timeout` seconds passed
-
-
-@dataclass(slots=True)
-class StreamReport:
-    """What one `serve` did, as counts of jobs, and why it ended."""
-
-    sent: int = 0
-    printed: int = 0
-    failed: int = 0
-    unknown: int = 0
-    ignored: int = 0
-    recovered: int = 0
-    sessions: int = 0
-    refused: int = 0
-    latencies: list[float] = field(default_factory=list)  # seconds, send to answer, sampled
-    ended: Ending | None = None  # None while serving
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "sent": self.sent, "printed": self.printed, "failed": self.failed,
-            "unknown": self.unknown, "ignored": self.ignored, "recovered": self.recovered,
-            "sessions": self.sessions, "refused": self.refused,
-        }  # fmt: skip
-
-    def as_dict(self) -> dict[str, Any]:
-        lat = np.asarray(self.latencies) * 1000
-        return {
-            **self.counts(),
-            "ended": None if self.ended is None else self.ended.value,
-            "latency_ms": {} if not lat.size else {
-                "p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
-                "max": float(lat.max()),
-            },
-        }  # fmt: skip
 
 
 class PrintEngine:
@@ -119,7 +102,10 @@ class PrintEngine:
         driver_timeout: float = 5.0,
         sample_every: int = 97,
         insecure: bool = False,
+        on_settle: Callable[[Settlement], None] | None = None,
+        budget: Mapping[Level, int] | None = None,
     ) -> None:
+        self._budget = _check_budget(budget)
         bound = Endpoint.parse(bind)
         published = None if publish is None else Endpoint.parse(publish)
         check_exposure(bound, published, curve=curve is not None, insecure=insecure)
@@ -132,6 +118,8 @@ class PrintEngine:
         self._sent_at: dict[int, float] = {}  # sampled job ids -> send time, for latency
         self._sample_every = sample_every
         self._draining = threading.Event()
+        self._on_settle = on_settle
+        self._sent = dict.fromkeys(Level, 0)  # jobs sent per level, over the engine's life
         # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
         for ledger in self.ledgers.values():
             self.report.recovered += ledger.recover(actor=actor)
@@ -148,14 +136,14 @@ class PrintEngine:
         self.router.setsockopt(zmq.RCVHWM, 0)
         if curve is not None:
             curve.apply(self.router)
-        self.pub: zmq.Socket[bytes] | None = None
+        self._publisher = Publisher(None, batch)
         self.pub_endpoint: str | None = None
         try:
             self.endpoint: str = self._bind(self.router, bound)
             if published is not None:
-                self.pub = self._context.socket(zmq.PUB)
-                self.pub.setsockopt(zmq.LINGER, 0)
-                self.pub_endpoint = self._bind(self.pub, published)
+                self._publisher.socket = pub = self._context.socket(zmq.PUB)
+                pub.setsockopt(zmq.LINGER, 0)
+                self.pub_endpoint = self._bind(pub, published)
         except BaseException:
             self.close()
             raise
@@ -175,8 +163,8 @@ class PrintEngine:
 
     def close(self) -> None:
         self.router.close(linger=0)
-        if self.pub is not None:
-            self.pub.close(linger=0)
+        if self._publisher.socket is not None:
+            self._publisher.socket.close(linger=0)
         if self._curve is not None:
             self._curve.stop()
         self._context.term()
@@ -186,6 +174,19 @@ class PrintEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # For the engine's owner (a line controller) -----------------------------------------------
+
+    def publish(self, topic: str, body: Mapping[str, Any]) -> None:
+        """Publish the owner's event `topic` on the PUB socket, from any thread: packed now,
+        sent by the serve loop on its next turn (printers/README.md, "Events (PUB)"). Without
+        a PUB socket, checked and dropped. `InvalidFormat` for an engine topic or a body
+        msgpack cannot pack."""
+        self._publisher.publish(topic, body)
+
+    def sent_total(self, level: Level) -> int:
+        """How many jobs of `level` this engine has sent, over its life."""
+        return self._sent[level]
 
     # The loop ----------------------------------------------------------------------------
 
@@ -209,11 +210,12 @@ class PrintEngine:
         poller.register(self.router, zmq.POLLIN)
         ended = Ending.STOPPED
         while not (stop is not None and stop.is_set()):
+            self._publisher.flush()
             now = time.monotonic()
             if deadline is not None and now > deadline:
                 ended = Ending.TIMEOUT
                 break
-            if (until_done or self._draining.is_set()) and self._done():
+            if (until_done or self._draining.is_set() or self._budget_spent()) and self._done():
                 self._broadcast(Message.DONE)
                 ended = Ending.DONE
                 break
@@ -226,12 +228,13 @@ class PrintEngine:
         if ended is not Ending.DONE:
             self._end_sessions("engine stopped" if ended is Ending.STOPPED
                                else f"engine timeout ({timeout:g} s)")  # fmt: skip
+        self._publisher.flush()
         self.report.ended = ended
         return self.report
 
     def _end_sessions(self, why: str) -> None:
         """The answers already received, then every job still in flight UNKNOWN."""
-        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]] = {}
+        answers: list[_Answer] = []
         for _ in range(10_000):
             try:
                 frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
@@ -248,7 +251,7 @@ class PrintEngine:
         self._draining.set()
 
     def _turn(self) -> None:
-        answers: dict[Level, list[tuple[str, PrintOutcome, np.ndarray]]] = {}
+        answers: list[_Answer] = []
         for _ in range(10_000):
             try:
                 frames = self.router.recv_multipart(zmq.NOBLOCK, copy=True)
@@ -259,7 +262,7 @@ class PrintEngine:
         self._dispatch()
 
     def _handle(
-        self, frames: list[bytes], answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+        self, frames: list[bytes], answers: list[_Answer],
         *, welcome: bool = True,
     ) -> None:  # fmt: skip
         identity, rest = frames[0], frames[1:]
@@ -297,11 +300,12 @@ class PrintEngine:
                 unknown = [job for job, _, was_known in entries if not was_known]
                 self._answer(session, PrintOutcome.FAILED, known, answers)
                 self._answer(session, PrintOutcome.UNKNOWN, unknown, answers)
-                self._publish("failed", session, reasons=sorted({r for _, r, _ in entries}))
+                self._publish(Topic.FAILED, session, reasons=sorted({r for _, r, _ in entries}))
             elif kind is Message.STATUS:
                 state = DeviceState(body["state"])  # the wire checked it is one
                 if state is not session.state:
-                    self._publish("status", session, state=state.value, detail=body["detail"])
+                    self._publish(Topic.STATUS, session, state=state.value,
+                                  detail=body["detail"])  # fmt: skip
                 session.state = state
             elif kind is Message.BYE:
                 self._lost(identity, "said BYE", answers)
@@ -313,7 +317,7 @@ class PrintEngine:
 
     def _hello(
         self, identity: bytes, body: dict[str, Any],
-        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+        answers: list[_Answer],
     ) -> None:  # fmt: skip
         if body["protocol"] != wire.PROTOCOL_VERSION:
             reason = (
@@ -338,15 +342,16 @@ class PrintEngine:
             "protocol": wire.PROTOCOL_VERSION, "session": token, "batch": self.batch,
             "level": level.name.lower(),
         })])  # fmt: skip
-        self._publish("hello", session, kind=session.kind, buffer=session.buffer)
+        self._publish(Topic.HELLO, session, kind=session.kind, buffer=session.buffer)
 
     def _answer(
         self, session: _Session, outcome: PrintOutcome, jobs: list[int],
-        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+        answers: list[_Answer],
     ) -> None:  # fmt: skip
         if not jobs:
             return
-        mine = [job for job in jobs if job in session.in_flight]
+        # In the driver's order, each once: a job repeated or not in flight is ignored.
+        mine = list(dict.fromkeys(job for job in jobs if job in session.in_flight))
         self.report.ignored += len(jobs) - len(mine)
         session.in_flight.difference_update(mine)
         if self._sent_at:
@@ -356,52 +361,71 @@ class PrintEngine:
                 if sent is not None:
                     self.report.latencies.append(now - sent)
         indices = np.asarray(mine, dtype=np.int64) & ((1 << _LEVEL_SHIFT) - 1)
-        answers.setdefault(session.level, []).append((session.printer, outcome, indices))
+        answers.append((session.level, session.printer, outcome, indices))
 
     def _lost(
         self, identity: bytes, why: str,
-        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]],
+        answers: list[_Answer],
     ) -> None:  # fmt: skip
         session = self._sessions.pop(identity, None)
         if session is None:
             return
-        jobs = list(session.in_flight)
+        jobs = sorted(session.in_flight)  # the order they were sent in
         self._answer(session, PrintOutcome.UNKNOWN, jobs, answers)
-        self._publish("lost", session, why=why, unknown=len(jobs))
+        self._publish(Topic.LOST, session, why=why, unknown=len(jobs))
 
     def _expire(self, now: float) -> None:
         silent = [s.identity for s in self._sessions.values()
                   if now - s.last_seen > self.driver_timeout]  # fmt: skip
         if not silent:
             return
-        answers: dict[Level, list[tuple[str, PrintOutcome, Any]]] = {}
+        answers: list[_Answer] = []
         for identity in silent:
             self._lost(identity, f"silent for {self.driver_timeout:g} s", answers)
         self._settle(answers)
 
-    def _settle(self, answers: dict[Level, list[tuple[str, PrintOutcome, Any]]]) -> None:
-        for level, items in answers.items():
-            settled = self.ledgers[level].settle(items, actor=self.actor)
-            self.report.ignored += len(settled.ignored)
-            for outcome, indices in settled.outcomes.items():
+    def _settle(self, answers: list[_Answer]) -> None:
+        """Settle the answers, a group commit per level; then publish progress and tell
+        `on_settle` each answer settled, in the order they came."""
+        if not answers:
+            return
+        by_level: dict[Level, list[tuple[str, PrintOutcome, _Indices]]] = {}
+        for level, printer, outcome, indices in answers:
+            by_level.setdefault(level, []).append((printer, outcome, indices))
+        settled: dict[Level, Settled] = {}
+        for level, items in by_level.items():
+            settled[level] = result = self.ledgers[level].settle(items, actor=self.actor)
+            self.report.ignored += len(result.ignored)
+            for outcome, indices in result.outcomes.items():
                 if outcome is PrintOutcome.PRINTED:
                     self.report.printed += int(indices.size)
                 elif outcome is PrintOutcome.FAILED:
                     self.report.failed += int(indices.size)
                 else:
                     self.report.unknown += int(indices.size)
-        if answers and self.pub is not None:
-            self.pub.send_multipart([b"progress", wire.pack_body(
-                {"batch": self.batch, **self.report.counts(), "latency_ms": None})])  # fmt: skip
+        self._publisher.event(Topic.PROGRESS, {**self.report.counts(), "latency_ms": None})
+        if self._on_settle is not None:
+            for level, printer, outcome, indices in answers:
+                done = settled[level].outcomes.get(outcome)
+                if done is None:
+                    continue
+                kept = indices[np.isin(indices, done)]
+                if kept.size:
+                    kept.flags.writeable = False
+                    self._on_settle(Settlement(level, printer, outcome, kept))
 
     def _dispatch(self) -> None:
-        if self._draining.is_set():
+        if self._draining.is_set() or self._budget_spent():
             return
         for level, ledger in self.ledgers.items():
             wanting = [s for s in self._sessions.values() if s.level is level and self._feeds(s)]
             if not wanting:
                 continue
-            requests = [(s.printer, min(s.credit, self.max_jobs)) for s in wanting]
+            left = self._left(level)
+            requests = []
+            for s in wanting:
+                requests.append((s.printer, min(s.credit, self.max_jobs, left)))
+                left -= requests[-1][1]
             drawn = ledger.take(requests, actor=self.actor)
             with self.store.view() as view:
                 for session, indices in zip(wanting, drawn, strict=True):
@@ -414,6 +438,7 @@ class PrintEngine:
                     session.last_seen = time.monotonic()  # its silence is counted from here
                     session.in_flight.update(ids)
                     self.report.sent += len(ids)
+                    self._sent[level] += len(ids)
                     if self._sample_every:
                         now = time.monotonic()
                         for job in ids[:: self._sample_every]:
@@ -424,19 +449,33 @@ class PrintEngine:
     def _feeds(self, session: _Session) -> bool:
         """Whether the session holds credit that its level's codes could still fill."""
         return (session.credit > 0 and session.state is not DeviceState.FAULT
-                and not self.ledgers[session.level].exhausted)  # fmt: skip
+                and not self._spent(session.level))  # fmt: skip
 
     def _wanting(self) -> bool:
         """Whether some session could be sent jobs now."""
-        return not self._draining.is_set() and any(map(self._feeds, self._sessions.values()))
+        return (not self._draining.is_set() and not self._budget_spent()
+                and any(map(self._feeds, self._sessions.values())))  # fmt: skip
 
     def _done(self) -> bool:
         if any(s.in_flight for s in self._sessions.values()):
             return False
-        if self._draining.is_set():
+        if self._draining.is_set() or self._budget_spent():
             return True
         levels = {s.level for s in self._sessions.values()}
-        return bool(levels) and all(self.ledgers[level].exhausted for level in levels)
+        return bool(levels) and all(map(self._spent, levels))
+
+    def _left(self, level: Level) -> int:
+        """Jobs of `level` the budget still allows (no budget for it: no limit)."""
+        cap = self._budget.get(level)
+        return sys.maxsize if cap is None else max(0, cap - self._sent[level])
+
+    def _spent(self, level: Level) -> bool:
+        """Whether `level` can send nothing more: its codes or its budget are used up."""
+        return self.ledgers[level].exhausted or self._left(level) == 0
+
+    def _budget_spent(self) -> bool:
+        """Whether every level in the budget is spent: the engine drains."""
+        return bool(self._budget) and all(map(self._spent, self._budget))
 
     # Messages ----------------------------------------------------------------------------
 
@@ -449,7 +488,24 @@ class PrintEngine:
         for identity in self._sessions:
             self.router.send_multipart([identity, *wire.pack(kind)])
 
-    def _publish(self, what: str, session: _Session, **data: Any) -> None:
-        if self.pub is not None:
-            self.pub.send_multipart([what.encode(), wire.pack_body(
-                {"batch": self.batch, "printer": session.printer, **data})])  # fmt: skip
+    def _publish(self, topic: Topic, session: _Session, **data: Any) -> None:
+        self._publisher.event(topic, {"printer": session.printer, **data})
+
+
+def _check_budget(budget: Mapping[Level, int] | None) -> dict[Level, int]:
+    """The budget as a dict (empty: none), each level's count checked."""
+    if budget is None:
+        return {}
+    if not budget:
+        raise InvalidQuantity(
+            "Invalid budget {}: expected a count of jobs for at least one level. Hint: None "
+            "sends every code of the batch."
+        )
+    for level, count in budget.items():
+        if (not isinstance(level, Level) or isinstance(count, bool)
+                or not isinstance(count, int) or count < 0):  # fmt: skip
+            raise InvalidQuantity(
+                f"Invalid budget {describe(level)}: {describe(count)}: expected a Level and a "
+                "count of jobs >= 0. Hint: e.g. {Level.PRIMARY: 600} for a run of 600 packs."
+            )
+    return dict(budget)
