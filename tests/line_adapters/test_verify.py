@@ -3,13 +3,16 @@ that writes them through the verification ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from jejak.engine.codes import CodeState, Level
+from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.product import Product
 from jejak.engine.store import Store
 from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict
@@ -17,7 +20,8 @@ from jejak.line_adapters.camera.result import CameraResult, Grade
 from jejak.line_adapters.verify import Expected, Verifier
 from jejak.testing import FORMAT, make_request
 
-D2, D1, Q3 = Symbology.GS1_DATAMATRIX, Symbology.DATAMATRIX, Symbology.GS1_QR
+D2, D1, Q3, Q1 = (Symbology.GS1_DATAMATRIX, Symbology.DATAMATRIX, Symbology.GS1_QR,
+                  Symbology.QR)  # fmt: skip
 
 
 def raw(store: Store, batch: str, index: int) -> bytes:
@@ -150,3 +154,57 @@ def test_a_refused_verdict_is_logged_and_the_rest_commit(
     assert done.written[Verdict.GOOD].tolist() == [6]
     assert "verdict refused for code 45 of batch B1: Allocated, not Encoded" in caplog.text
     assert np.array_equal(check.ledger.verdicts()[[6, 45]], [Verdict.GOOD, Verdict.NONE])
+
+
+# Identification batches (Art. 14-16): one code on every pack ---------------------------------
+
+OTC = "DBL2012345678A1"  # an over-the-counter drug: identification
+
+
+@pytest.fixture
+def otc(store: Store) -> Store:
+    """I1: 20 packs of an OTC drug whose NIE is valid until 2027-12-31, 10 printed."""
+    store.add_product(Product.parse(nie=OTC, name="Parasetamol", packaging="Dus"), actor="qa")
+    store.open_identification(nie=OTC, batch="I1", packs=20,
+                              validity=Gs1Date.parse_iso("2027-12-31"),
+                              expiry=Gs1Date.parse_iso("2028-06-30"), actor="qa")  # fmt: skip
+    ledger = PrintLedger(store, "I1", Level.PRIMARY)
+    (taken,) = ledger.take([("p1", 10)], actor="engine")
+    ledger.settle([("p1", PrintOutcome.PRINTED, taken)], actor="engine")
+    return store
+
+
+def ident(validity: str, nie: str = OTC) -> bytes:
+    return f"90{nie}\x1d91{validity}".encode()
+
+
+@pytest.mark.parametrize(
+    ("today", "read", "verdict"),
+    [
+        (dt.date(2026, 12, 2), result(ident("271231"), Q1), Verdict.GOOD),
+        (dt.date(2026, 12, 2), result(ident("271231"), Q1, grade="D"), Verdict.GRADE),
+        (dt.date(2026, 12, 2), result(None), Verdict.NO_READ),
+        (dt.date(2028, 1, 1), result(ident("271231"), Q1), Verdict.EXPIRED_NIE),  # validity past
+        (dt.date(2026, 12, 2), result(ident("240131"), Q1), Verdict.EXPIRED_NIE),  # an old label
+        (dt.date(2026, 12, 2), result(ident("281231"), Q1), Verdict.MISMATCH),  # another validity
+        (dt.date(2026, 12, 2), result(ident("271231", "DBL2099999999A1"), Q1), Verdict.MISMATCH),
+        (dt.date(2026, 12, 2), result(b"0108991234567891", Q1), Verdict.UNKNOWN),
+        (dt.date(2026, 12, 2), result(ident("271231"), Q3), Verdict.MISMATCH),
+    ],
+)
+def test_identification_reads_check_the_nie_and_its_validity(
+    otc: Store, today: dt.date, read: CameraResult, verdict: Verdict
+) -> None:
+    check = Verifier(otc, "I1", line="line-1", symbology=Q1, today=today)
+    assert check.judge(Expected(0, ident("271231")), read) is verdict
+
+
+def test_identification_verdicts_reconcile_per_pack(otc: Store) -> None:
+    check = Verifier(otc, "I1", line="line-1", symbology=Q1, today=dt.date(2026, 12, 2))
+    for index in range(10):
+        check.submit(index, Verdict.GOOD if index < 8 else Verdict.EXPIRED_NIE)
+    check.flush()
+    report = otc.close_batch("I1", actor="qa")
+    assert report["levels"]["primary"]["after"] == {"SNInvalid": 10, "LabelScrapped": 2,
+                                                    "Commissioned": 8}  # fmt: skip
+    assert otc.verify_audit().ok

@@ -39,6 +39,7 @@ class CodeSource(StrEnum):
     SELF = "self"  # serials from the site's keyed permutation
     BPOM = "bpom"  # codes issued by BPOM through TTAC and imported (Art. 5)
     SSCC = "sscc"  # (00) SSCCs from the site's GS1 company prefix (cases and pallets)
+    IDENTIFICATION = "identification"  # one code on every pack, (90)NIE (91)validity (Art. 14-16)
 
 
 def scope_of(key: Element) -> bytes:
@@ -88,6 +89,15 @@ class BatchRecord:
     key_id: str | None = None
     closed_at: str | None = None
     sscc: SsccFormat | None = None
+    validity: Gs1Date | None = None  # an identification batch's NIE validity, AI (91)
+
+    @property
+    def identification(self) -> ElementString | None:
+        """The one code every pack of an identification batch carries; None for others.
+        Its "codes" are pack slots: one state, print outcome and verdict for each pack."""
+        if self.validity is None:
+            return None
+        return ElementString.identification(nie=self.nie, validity=self.validity)
 
     @property
     def scope(self) -> bytes:
@@ -105,6 +115,8 @@ class BatchRecord:
 
     def level_code(self, level: Level, serial: str) -> ElementString:
         """The element string of a level's code from its serial (or its SSCC digits)."""
+        if self.identification is not None:
+            return self.identification
         if self.level(level).source is CodeSource.SSCC:
             return ElementString.of((Element.parse(AI.SSCC, serial),))
         return self.code(serial)
@@ -125,7 +137,12 @@ class BatchRecord:
         return fmt.sscc(self.level(level).counter(index))
 
     def level_prefix(self, level: Level, form: CodeForm) -> bytes:
-        """What precedes a level's serial (or SSCC digits) on a `codes list` line."""
+        """What precedes a level's serial (or SSCC digits) on a `codes list` line (the whole
+        code, for an identification batch: it has no serials)."""
+        code = self.identification
+        if code is not None:
+            return {CodeForm.SERIAL: b"", CodeForm.RAW: code.raw.encode("ascii"),
+                    CodeForm.HRI: code.hri.encode("ascii")}[form]  # fmt: skip
         if self.level(level).source is CodeSource.SSCC:
             return {CodeForm.SERIAL: b"", CodeForm.RAW: b"00", CodeForm.HRI: b"(00)"}[form]
         return self.line_prefix(form)
@@ -170,6 +187,7 @@ class BatchRecord:
                 "sscc": None if self.sscc is None else {
                     "company_prefix": self.sscc.company_prefix, "extension": self.sscc.extension,
                 },
+                "validity": None if self.validity is None else self.validity.isoformat(),
             },
             sort_keys=True,
         ).encode()  # fmt: skip
@@ -199,4 +217,6 @@ class BatchRecord:
             key_id=raw["key_id"],
             closed_at=raw["closed_at"],
             sscc=None if raw.get("sscc") is None else SsccFormat.parse(**raw["sscc"]),
+            validity=None if raw.get("validity") is None else Gs1Date.parse_iso(
+                raw["validity"], what="NIE validity"),
         )  # fmt: skip

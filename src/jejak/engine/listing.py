@@ -61,6 +61,8 @@ def code_texts(
     head = record.level_prefix(level, form)
     if allocation.source is CodeSource.BPOM:
         return [head + view.imported_serial(record, level, int(i)) for i in indices]
+    if allocation.source is CodeSource.IDENTIFICATION:
+        return [head] * int(indices.size)  # one code on every pack
     if not indices.size:
         return []
     lines = _line_matrix(view.permutation, record, level, indices, head=head, tail=b"")

@@ -25,6 +25,7 @@ stay `Encoded` and the resume rejects them as `LATE`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import threading
@@ -37,6 +38,8 @@ import numpy.typing as npt
 
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import JejakError
+from jejak.engine.gs1 import AI, CodeKind, ElementString
+from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.store import Store
 from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict, VerdictsCommitted, VerificationLedger
@@ -73,6 +76,7 @@ class Verifier:
         group: int = 2000, actor: str | None = None,
         alarm: Callable[[bytes, Symbology | None], None] | None = None,
         committed: Callable[[VerdictsCommitted], None] | None = None,
+        today: dt.date | None = None,
     ) -> None:  # fmt: skip
         self.store, self.batch, self.level = store, batch, level
         self.ledger = VerificationLedger(store, batch, level, line=line)
@@ -80,6 +84,10 @@ class Verifier:
         self.symbology, self.min_grade, self.group = symbology, min_grade, group
         self.actor = actor or line
         self.alarm = alarm
+        validity = self.record.validity
+        # An identification batch: is its NIE validity past, today? (Then every pack is.)
+        self._expired = validity is not None and validity.as_date() < (today or dt.date.today())
+        self._today = today
         self._lost = NON_GS1.get(symbology)
         self._queue: list[list[int]] = [[] for _ in Verdict]  # by verdict number
         self._queued = self._submitted = self._durable = 0
@@ -100,11 +108,34 @@ class Verifier:
         if data == expected.data:
             if result.symbology is not self.symbology:
                 return Verdict.FNC1_LOST if result.symbology is self._lost else Verdict.MISMATCH
+            if self._expired:
+                return Verdict.EXPIRED_NIE
             if (self.min_grade is not None and result.grade is not None
                     and not result.grade.meets(self.min_grade)):  # fmt: skip
                 return Verdict.GRADE
             return Verdict.GOOD
+        if self.record.validity is not None:
+            return self._identification(data)
         return self._identify(data, result.symbology)
+
+    def _identification(self, data: bytes) -> Verdict:
+        """What bytes other than the batch's identification code are: the same NIE with a
+        validity that has passed (`EXPIRED_NIE`: an alarm), another code (`MISMATCH`: the
+        wrong labels on the line), or nothing BPOM issues (`UNKNOWN`)."""
+        try:
+            code = ElementString.parse(data.decode("ascii"), today=self._today)
+        except (JejakError, ValueError, UnicodeDecodeError):
+            code = None
+        if code is None or code.kind is not CodeKind.IDENTIFICATION:
+            _log.warning("unknown code %r read on identification batch %s", data, self.batch)
+            return Verdict.UNKNOWN
+        nie, validity = code.get(AI.NIE), code.get(AI.NIE_VALIDITY)
+        if nie == self.record.nie and validity is not None:
+            past = Gs1Date.parse(validity).as_date() < (self._today or dt.date.today())
+            if past:
+                _log.warning("expired NIE validity %s read on batch %s", validity, self.batch)
+                return Verdict.EXPIRED_NIE
+        return Verdict.MISMATCH
 
     def _identify(self, data: bytes, symbology: Symbology | None) -> Verdict:
         """What bytes other than the expected ones are, by the store."""

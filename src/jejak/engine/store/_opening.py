@@ -13,8 +13,10 @@ from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource, LevelAllocation
 from jejak.engine.batch_record import scope_of as scope_of_key
 from jejak.engine.codes import Level
-from jejak.engine.errors import Duplicate, StoreError
-from jejak.engine.gs1 import AI, Element
+from jejak.engine.errors import Duplicate, InvalidCombination, InvalidQuantity, StoreError
+from jejak.engine.gs1 import AI, Element, ElementString
+from jejak.engine.gs1_date import Gs1Date
+from jejak.engine.nie import Method
 from jejak.engine.product import Product
 from jejak.engine.serial_keys import SerialKey
 from jejak.engine.serials import SerialFormat
@@ -25,7 +27,7 @@ from jejak.engine.store.ranges import CounterRange, RangeSource
 from jejak.engine.store.unit_of_work import UnitOfWork, duplicate_code
 from jejak.engine.store.view import StoreView
 
-__all__ = ["Opener", "open_batch"]
+__all__ = ["Opener", "open_batch", "open_identification"]
 
 
 class Opener(Protocol):
@@ -132,6 +134,46 @@ def open_batch(
             "ranges": {a.level.name.lower(): [list(r) for r in a.ranges] for a in levels
                        if len(a.ranges) > 1},
         }, batch=record)  # fmt: skip
+    return record
+
+
+def open_identification(
+    store: Opener, *, nie: str, batch: str, packs: int, validity: Gs1Date, expiry: Gs1Date,
+    actor: str, opened_at: str,
+) -> BatchRecord:  # fmt: skip
+    """Open an identification batch (Art. 14-16): `packs` pack slots that all carry the one
+    code (90)NIE (91)validity. No serials, no request to BPOM, no aggregation; each slot has a
+    state, a print outcome and a verdict, so the line's counts reconcile as a batch's do."""
+    product = store.product(nie)
+    if product.method is not Method.IDENTIFICATION:
+        raise InvalidCombination(
+            f"Invalid identification batch for NIE {nie!r}: its product needs "
+            f"{product.method.value} (serialized codes). Hint: open the batch with "
+            "`jejak batch open`."
+        )
+    if isinstance(packs, bool) or not isinstance(packs, int) or not 0 < packs <= 10**9:
+        raise InvalidQuantity(f"Invalid pack count {packs!r}: expected 1 to 1,000,000,000. "
+                              "Hint: the packs the line will run.")  # fmt: skip
+    Element.parse(AI.BATCH, batch)
+    code = ElementString.identification(nie=nie, validity=validity)
+    with store.view() as view:
+        if view.batch_exists(batch):
+            raise Duplicate(f"Batch {batch!r} already exists. Hint: batch numbers are unique "
+                            "in a store; see it with `jejak batch show`.")  # fmt: skip
+    levels = tuple(LevelAllocation(level, packs if level is Level.PRIMARY else 0,
+                                   CodeSource.IDENTIFICATION) for level in Level)  # fmt: skip
+    with store.unit_of_work(actor) as uow:
+        record = BatchRecord(
+            batch=batch, batch_id=uow.next_batch_id(), nie=nie, key=Element.parse(AI.NIE, nie),
+            expiry=expiry, status=BatchStatus.OPEN, levels=levels,
+            request={"kind": "identification", "packs": packs}, opened_at=opened_at,
+            validity=validity,
+        )  # fmt: skip
+        uow.put_batch(record, new=True)
+        uow.allocate(record, Level.PRIMARY, 0, packs)
+        uow.event(EventKind.BATCH_OPEN, {"code": code.hri, "packs": packs,
+                                         "levels": {"primary": ["identification", None, packs]}},
+                  batch=record)  # fmt: skip
     return record
 
 

@@ -75,6 +75,8 @@ def _check_source(
     issued: Mapping[tuple[bytes, int], int],
 ) -> list[str]:  # fmt: skip
     name, count = allocation.level.name.lower(), allocation.count
+    if allocation.source is CodeSource.IDENTIFICATION:
+        return []  # pack slots: no serials, no ranges to own
     if allocation.source is CodeSource.BPOM:
         found = len(view.imported_serials(record, allocation.level))
         return [] if found == count else [f"{name}: {found} imported codes for {count} allocated"]

@@ -26,13 +26,14 @@ from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource, LevelAllocation
 from jejak.engine.codes import CLOSE_RESOLUTION, CodeState, Level
 from jejak.engine.errors import InvalidQuantity, StoreError
+from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.product import Product
 from jejak.engine.serial_keys import SerialKey
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _errors, _layout
 from jejak.engine.store._core import StoreCore
-from jejak.engine.store._opening import open_batch
+from jejak.engine.store._opening import open_batch, open_identification
 from jejak.engine.store.events import AuditReport, Event, EventKind
 from jejak.engine.store.migrations import open_databases
 from jejak.engine.store.ranges import LocalRangeSource, RangeSource
@@ -176,6 +177,14 @@ class Store:
         """
         return open_batch(self, request, serial_format=serial_format, overage_pct=overage_pct,
                           imported=imported, sscc=sscc, actor=actor, opened_at=now())  # fmt: skip
+
+    def open_identification(
+        self, *, nie: str, batch: str, packs: int, validity: Gs1Date, expiry: Gs1Date,
+        actor: str,
+    ) -> BatchRecord:  # fmt: skip
+        """Open an identification batch: `packs` packs that all carry (90)NIE (91)validity."""
+        return open_identification(self, nie=nie, batch=batch, packs=packs, validity=validity,
+                                   expiry=expiry, actor=actor, opened_at=now())  # fmt: skip
 
     def import_codes(
         self, batch: str, level: Level, serials: Sequence[bytes], *, actor: str

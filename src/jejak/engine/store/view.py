@@ -189,6 +189,8 @@ class StoreView:
     def serial(self, record: BatchRecord, level: Level, index: int) -> str:
         """The serial (or SSCC digits) of one code."""
         allocation = record.level(level)
+        if allocation.source is CodeSource.IDENTIFICATION:
+            return ""  # every pack carries the batch's one code
         if allocation.source is CodeSource.BPOM:
             return self.imported_serial(record, level, index).decode("ascii")
         if allocation.source is CodeSource.SSCC:
