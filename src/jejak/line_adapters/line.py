@@ -105,6 +105,7 @@ class LineController:
         self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
             queue.SimpleQueue())  # fmt: skip
         self._position = 0
+        self._last_reject_at = 0  # the reject point of the last pack detected
         io = config.io
         self._lead = min(2 * io.pitch, (io.reject_at - io.camera_at) // 3)  # decide ahead
         self._software_trigger = config.camera.trigger is TriggerMode.SOFTWARE
@@ -310,6 +311,7 @@ class LineController:
         io = self.config.io
         camera_at = encoder + io.camera_at - io.trigger_lead
         self.tracks.add(Track(pack, encoder, camera_at, encoder + io.reject_at))
+        self._last_reject_at = max(self._last_reject_at, encoder + io.reject_at)
         self.counts.packs += 1
         self.machine.count(processed=1)
 
@@ -330,6 +332,16 @@ class LineController:
                 self.camera.connect()
             except DeviceFault as error:
                 _log.warning("camera reconnect failed: %s", error)
+            self._forget_unseen()
+
+    def _forget_unseen(self) -> None:
+        """After a camera outage: the packs that passed the photo-eye meanwhile get no result
+        (they are rejected as late); results from now on are for the packs still to come."""
+        if self._software_trigger:
+            return
+        untriggered, eye = self.tracks.untriggered, self.config.io.camera_at
+        while untriggered and untriggered[0].detected_at + eye <= self._position:
+            untriggered.popleft()
 
     def _judge(self, track: Track) -> None:
         """A pack with both its printer answer and its read gets its verdict."""
@@ -434,12 +446,41 @@ class LineController:
         self._flush()
 
     def _complete(self) -> None:
-        self.io.stop()
         self._flush()
         self._stop_stream.set()
         for thread in self._threads:
             thread.join(timeout=30)
+        self._run_out()
         self.finish(self.store, self.batch, actor=self.actor, summary=self.summary)
+
+    def _run_out(self) -> None:
+        """Run the belt until the last pack is past the reject actuator, then stop it: the
+        last packs' rejects are armed at their encoder counts, and carried out only if the
+        belt takes them there."""
+        io = self.config.io
+        end = self._last_reject_at + io.pitch
+        counts_per_second = self.config.ppm / 60 * io.pitch
+        deadline = time.monotonic() + 2.0 + 5 * max(0, end - self._position) / counts_per_second
+        try:
+            while self._position < end and time.monotonic() < deadline:
+                for frame in self.io.poll(0.01):
+                    if isinstance(frame, Encoder):
+                        self._position = frame.encoder
+                    elif isinstance(frame, Disconnected) or (
+                        isinstance(frame, IoState) and frame.state is ConveyorState.FAULT
+                    ):
+                        _log.warning("the belt stopped before the last packs passed the reject "
+                                     "point: %s", frame)  # fmt: skip
+                        return
+        finally:
+            self._halt()
+
+    def _halt(self) -> None:
+        """Stop the conveyor (a line I/O that is gone has stopped it already)."""
+        try:
+            self.io.stop()
+        except DeviceFault as error:
+            _log.warning("cannot stop the conveyor: %s", error)
 
     @staticmethod
     def finish(store: Store, batch: str, *, actor: str, summary: LineSummary) -> LineSummary:
