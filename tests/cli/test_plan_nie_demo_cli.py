@@ -162,6 +162,24 @@ def test_demo_splits_the_units_across_lines(run: Run, tmp_path: Path) -> None:
     assert summary["balanced"] is True
 
 
+def test_demo_runs_an_identification_line(run: Run, tmp_path: Path) -> None:
+    """An OTC product: one (90)NIE (91)validity code on every pack, as a GS1 QR; labels from an
+    old roll read as expired_nie; the counts reconcile."""
+    store = tmp_path / "otc"
+    result = run("demo", "--method", "identification", "--units", "300", "--seed", "11",
+                 "--fault-rate", "0.2", "--store", str(store), "--json", "--today",
+                 "2026-11-25")  # fmt: skip
+    assert result.code == 0, result.err
+    summary = result.json()
+    assert isinstance(summary, dict)
+    assert summary["balanced"] is True
+    assert summary["rejected"]["expired_nie"] > 0
+    accounted = summary["commissioned"] + summary["sampled"] + sum(summary["rejected"].values())
+    assert summary["printed"] == accounted
+    printed = (store / "records" / "line-1.txt").read_text().splitlines()
+    assert set(printed) == {"90DBL2012345678A1<GS>91281101"}  # the one code, on every pack
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -62,7 +62,11 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument("--symbology", choices=["datamatrix", "qr"], default="datamatrix")
     parser.add_argument(
-        "--method", choices=["authentication", "identification"], default="authentication"
+        "--method",
+        choices=["authentication", "identification"],
+        default="authentication",
+        help="authentication: serialized codes (default); identification: an OTC product's "
+        "one BPOM QR, (90)NIE (91)validity, on every pack",
     )
     parser.add_argument(
         "--fault-rate",
@@ -102,11 +106,6 @@ def _check(args: argparse.Namespace) -> None:
         raise InvalidQuantity(f"Invalid fault rate {args.fault_rate!r}: expected a fraction "
                               "from 0 to 0.5. Hint: 0.02 makes about one pack in fifty meet a "
                               "fault.")  # fmt: skip
-    if args.method == "identification":
-        raise InvalidQuantity(
-            "Invalid --method 'identification': this Jejak runs authentication lines only so "
-            "far. Hint: leave --method out (identification lines come with a later release)."
-        )
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -130,10 +129,15 @@ def _demo(args: argparse.Namespace) -> int:
 def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[LineSummary]:
     from jejak.cli._store import open_store_at
     from jejak.line_adapters.sim.line import SimSettings
-    from jejak.line_adapters.sim.runs import Run, demo_batch
+    from jejak.line_adapters.sim.runs import DEMO_OTC, Run, demo_batch
     from jejak.printers.symbols import SymbolKind
 
+    identification = args.method == "identification"
     kind = SymbolKind.GS1_QR if args.symbology == "qr" else SymbolKind.GS1_DATAMATRIX
+    old_label = None
+    if identification:  # the (90)NIE (91)validity code of the electronic NIE, as a GS1 QR
+        kind = SymbolKind.GS1_QR
+        old_label = f"90{DEMO_OTC['nie']}\x1d91{today.year % 100 - 2:02d}0101"
     records = root / "records"
     records.mkdir(parents=True, exist_ok=True)
     store = open_store_at(root)
@@ -141,10 +145,11 @@ def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[Lin
     runs = []
     for k, units in enumerate(shares, start=1):
         batch = f"B{today:%y%m%d}L{k}"
-        demo_batch(store, batch, units, today=today, actor=_ACTOR)
+        demo_batch(store, batch, units, today=today, actor=_ACTOR, identification=identification)
         seed = None if args.seed is None else args.seed + k
         settings = SimSettings(ppm=args.ppm, time_factor=args.time_factor, symbol=kind,
                                fault_rate=args.fault_rate, seed=seed,
+                               disconnects=args.fault_rate > 0, old_label=old_label,
                                record=records / f"line-{k}.txt")  # fmt: skip
         runs.append(Run(f"line-{k}", batch, units, settings, sample_every=500))
     store.close()

@@ -11,8 +11,9 @@
 
 `config` is the `LineConfig` that points a `LineController` at them, exactly as a `line.toml`
 points it at real devices. Faults at `fault_rate`: camera no-reads, misprints (a smeared or
-wiped label), faded labels (a low grade), a label printed twice; with `disconnects` the camera
-drops its connection once mid-run. `record` names the printer's print-record file (one code a
+wiped label), faded labels (a low grade), a label printed twice, and for identification packs
+labels from an old roll (an expired NIE validity); with `disconnects` the camera drops its
+connection once mid-run. `record` names the printer's print-record file (one code a
 line, every label it printed), which crash tests read to prove nothing was printed twice.
 """
 
@@ -69,6 +70,7 @@ class SimSettings:
     disconnects: bool = False
     seed: int | None = None
     record: Path | None = None
+    old_label: str | None = None  # identification: a label from an old roll (expired NIE)
 
     def __post_init__(self) -> None:
         rate = self.fault_rate
@@ -117,7 +119,10 @@ class SimulatedLine:
         if rate and self._random.random() < rate / 20:
             self.printer.double_print_next()
         imprint = self.printer.print_go()
-        if imprint is not None and rate and self._random.random() < rate / 3:
+        old = self.settings.old_label
+        if imprint is not None and old is not None and rate and self._random.random() < rate / 5:
+            imprint = Imprint(old.encode("ascii"))  # a pack with a label from an old roll
+        elif imprint is not None and rate and self._random.random() < rate / 3:
             damage = self._random.choice([Damage.SMEAR, Damage.WIPED, Damage.FADED])
             with self._lock:
                 self._damage[self.conveyor.entered + 1] = damage
@@ -128,6 +133,9 @@ class SimulatedLine:
         trigger input; the camera's thread takes the picture."""
         self._at_eye.append(pack)
         self.camera.trigger_input()
+        if self.settings.disconnects and pack is not None and pack.number == self.units // 2:
+            # Mid-run the camera drops its connection (a cable, a reboot): the line reconnects.
+            threading.Thread(target=self.camera.drop_connection, daemon=True).start()
 
     def _label(self, _trigger: int) -> NDArray[np.uint8] | None:
         pack = self._at_eye.popleft() if self._at_eye else self.conveyor.pack_at_camera()
@@ -162,6 +170,8 @@ class SimulatedLine:
         """Take a few pictures before the belt runs: the reader's, the renderer's and the
         grader's first calls are slow, and the first packs must not pay for them."""
         sample = b"0108991234567891172812311" + b"0B1\x1d21WARMUP00"
+        if self.settings.symbol is SymbolKind.QR:
+            sample = b"WARMUP"  # a plain QR carries printable text only
         pixels = label_pixels(sample, self.settings.symbol)
         scene = PixelScene(lambda n: pixels if n % 2 else None, self.settings.symbol,
                            Photographer(seed=0), grade=True)  # fmt: skip

@@ -24,11 +24,11 @@ from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchStatus
 from jejak.engine.codes import Level
 from jejak.engine.errors import Duplicate
+from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.print_jobs import PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialAlphabet, SerialFormat
 from jejak.engine.store import PRINTS, EventKind, Store
-from jejak.engine.symbology import Symbology
 from jejak.line_adapters.camera.result import CameraKind
 from jejak.line_adapters.line import LineController, LineOptions
 from jejak.line_adapters.sim.line import SimSettings, SimulatedLine
@@ -36,7 +36,7 @@ from jejak.line_adapters.summary import LineSummary, count_batch
 from jejak.printers.device import DeviceKind
 from jejak.printers.symbols import SymbolKind
 
-__all__ = ["DEMO_PRODUCT", "Run", "demo_batch", "interrupted", "run_line"]
+__all__ = ["DEMO_OTC", "DEMO_PRODUCT", "Run", "demo_batch", "interrupted", "run_line"]
 
 DEMO_PRODUCT = {
     "nie": "DKL2012345678A1",
@@ -46,8 +46,12 @@ DEMO_PRODUCT = {
     "gtin": "08991234567891",
 }
 _FORMAT = SerialFormat.parse(alphabet=SerialAlphabet.UPPER_NO_LOOKALIKES.value, length=12)
-_SYMBOLOGY = {SymbolKind.GS1_DATAMATRIX: Symbology.GS1_DATAMATRIX,
-              SymbolKind.GS1_QR: Symbology.GS1_QR}  # fmt: skip
+DEMO_OTC = {  # an over-the-counter drug (class bebas): identification, Art. 3(3)
+    "nie": "DBL2012345678A1",
+    "name": "Parasetamol 500 mg tablet",
+    "packaging": "Dus, 10 strip @ 10 tablet",
+    "dosage_form": "Tablet",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +86,19 @@ class Run:
         )  # fmt: skip
 
 
-def demo_batch(store: Store, batch: str, units: int, *, today: dt.date, actor: str) -> None:
-    """The demo product (added once) and a batch of `units` packs for it."""
+def demo_batch(store: Store, batch: str, units: int, *, today: dt.date, actor: str,
+               identification: bool = False) -> None:  # fmt: skip
+    """The demo product (added once) and a batch of `units` packs for it: serialized codes, or
+    with `identification` the OTC product's one code, its NIE valid for two more years."""
+    product = DEMO_OTC if identification else DEMO_PRODUCT
     with contextlib.suppress(Duplicate):  # added by an earlier demo in this store
-        store.add_product(Product.parse(**DEMO_PRODUCT), actor=actor)
+        store.add_product(Product.parse(**product), actor=actor)
+    if identification:
+        validity = Gs1Date.from_date(dt.date(today.year + 2, today.month, 1))
+        expiry = Gs1Date.from_date(dt.date(today.year + 3, today.month, 1))
+        store.open_identification(nie=DEMO_OTC["nie"], batch=batch, packs=units,
+                                  validity=validity, expiry=expiry, actor=actor)  # fmt: skip
+        return
     cases = max(1, -(-units // 120))
     request = CodeRequest.parse(
         nie=DEMO_PRODUCT["nie"], batch=batch, gtin=DEMO_PRODUCT["gtin"],
@@ -109,7 +122,7 @@ def run_line(
     left = max(0, run.units - _used(store, run.batch))
     summary = LineSummary(run.line, run.batch, str(store.path), run.units)
     if left and record.status is BatchStatus.OPEN:
-        options = LineOptions(units=left, symbology=_SYMBOLOGY[run.settings.symbol],
+        options = LineOptions(units=left, symbology=run.settings.symbol.symbology,
                               sample_every=run.sample_every, actor=actor)  # fmt: skip
         with SimulatedLine(run.line, left, run.settings) as sim:
             controller = LineController(store, run.batch, sim.config(), options)
