@@ -188,6 +188,11 @@ class PrintEngine:
         """How many jobs of `level` this engine has sent, over its life."""
         return self._sent[level]
 
+    def printer_states(self) -> dict[str, DeviceState]:
+        """Each printer with a session, and its state as its driver last said (a snapshot:
+        safe from any thread). A printer without a session is not connected."""
+        return {session.printer: session.state for session in list(self._sessions.values())}
+
     # The loop ----------------------------------------------------------------------------
 
     def serve(
