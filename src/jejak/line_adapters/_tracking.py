@@ -117,6 +117,27 @@ class Tracks:
             due.append(self.untriggered.popleft())
         return due
 
+    def photographed(self, data: bytes | None, eye_reached: int) -> Track | None:
+        """The pack a photo-eye result is for, taken off `untriggered`. Results come in pack
+        order but carry no pack number, and a camera that missed packs (hung, rebooting)
+        sends none for them: so only packs whose camera position is at most `eye_reached`
+        can be the one, the oldest of them takes the result, unless the bytes read are the
+        code of a later one — then the packs before it missed their results (they pass the
+        reject point without one: late). None: no pack of this run is at the eye (a pack
+        left on the belt by an earlier run)."""
+        waiting = self.untriggered
+        if not waiting or waiting[0].camera_at > eye_reached:
+            return None
+        if data is not None and waiting[0].data != data:
+            for missed, track in enumerate(waiting):
+                if track.camera_at > eye_reached:
+                    break
+                if track.data == data:
+                    for _ in range(missed):
+                        waiting.popleft()
+                    break
+        return waiting.popleft()
+
     def forget(self, track: Track) -> None:
         self.by_pack.pop(track.pack, None)
         if track.trigger is not None:

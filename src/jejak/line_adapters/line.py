@@ -320,8 +320,9 @@ class LineController:
             if self._software_trigger:
                 track = self.tracks.by_trigger.get(event.trigger)
             else:  # the photo-eye's triggers: the results come in pack order
-                untriggered = self.tracks.untriggered
-                track = untriggered.popleft() if untriggered else None
+                io = self.config.io  # a pack within half a pitch of the eye may be the one
+                reached = self._position + io.pitch // 2 - io.trigger_lead
+                track = self.tracks.photographed(event.data, reached)
             if track is not None and track.result is None:
                 track.result = event
                 self._judge(track)
