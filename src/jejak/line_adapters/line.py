@@ -190,7 +190,7 @@ class LineController:
                 self._prime()
                 self.io.run()
             elif state in (State.HOLDING, State.SUSPENDING, State.STOPPING, State.ABORTING):
-                self.io.stop()
+                self._halt()
                 if state in (State.STOPPING, State.ABORTING):
                     self._clear_line("line stopped")
             elif state in (State.UNHOLDING, State.UNSUSPENDING):
