@@ -434,17 +434,32 @@ class LineController:
     # Ends ----------------------------------------------------------------------------------
 
     def _clear_line(self, why: str) -> None:
-        """Packs between the sensor and the reject point when the line stops: rejected as
-        late (the operator clears them), their printer answers forgotten."""
-        for track in list(self.tracks.by_pack.values()):
+        """Packs between the sensor and the reject point when the line stops: those without a
+        verdict are rejected as late, and every one not judged good has its reject armed at
+        its reject point, so that the belt pushes it off when it runs again (the I/O keeps
+        armed fires; a lost I/O cannot, and the operator clears those packs). Their printer
+        answers still to come are forgotten."""
+        cleared = list(self.tracks.by_pack.values())
+        for track in cleared:
+            armed = track.passed  # past the decision point: the FIFO fired it if it had to
             track.passed = True
             if track.verdict is None and track.outcome is not None:
                 self._judge(track)
+            if not armed and track.verdict is not Verdict.GOOD:
+                self._fire(track.reject_at)
             self.tracks.forget(track)
         self.tracks.unpaired.clear()
         self.tracks.untriggered.clear()
-        _log.info("%s: %d packs cleared from the line", why, len(self.tracks))
+        _log.info("%s: %d packs cleared from the line", why, len(cleared))
         self._flush()
+
+    def _fire(self, reject_at: int) -> None:
+        try:
+            self.io.fire(reject_at)
+        except DeviceFault as error:
+            _log.warning("reject at encoder %d not armed: %s", reject_at, error)
+            return
+        self.counts.fired += 1
 
     def _complete(self) -> None:
         self._flush()
