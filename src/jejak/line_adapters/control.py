@@ -7,7 +7,10 @@ engine refuses an exposed endpoint without CurveZMQ). One JSON request, one JSON
 - ``{"op": "status"}`` → ``{"ok": true, "status": {...}}``: the PackML state, PackTags and
   counts by outcome (`LineController.status`);
 - ``{"op": "command", "command": "hold"}`` → ``{"ok": true, "state": "Held"}``, or
-  ``{"ok": false, "error": "<message>", "kind": "<error class>"}`` when PackML refuses it.
+  ``{"ok": false, "error": "<message>", "kind": "<error class>"}`` when PackML refuses it;
+- anything else (not JSON, not an object, an unknown op or command) is answered with an
+  ``InvalidFormat`` error, and a failure behind the socket with a ``LineError``: a REP socket
+  that does not answer a request can never take another, so every request gets its reply.
 
 The server answers on its own thread; commands are carried out on the line's thread
 (`LineController.request`).
@@ -16,17 +19,27 @@ The server answers on its own thread; commands are carried out on the line's thr
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import zmq
 
-from jejak.engine.errors import DeviceFault, InvalidCombination, InvalidFormat, JejakError
+from jejak.engine.errors import (
+    DeviceFault,
+    InvalidCombination,
+    InvalidFormat,
+    JejakError,
+    LineError,
+)
+from jejak.engine.text import describe
 from jejak.line_adapters.packml import Command, State
 from jejak.printers.stream.endpoint import Endpoint
 
 __all__ = ["ControlClient", "ControlServer"]
+
+_log = logging.getLogger(__name__)
 
 _TIMEOUT_MS = 5000
 
@@ -73,21 +86,24 @@ class ControlServer:
         self._socket.close(linger=0)
 
     def _answer(self, request: bytes) -> dict[str, Any]:
+        op = None
         try:
-            asked = json.loads(request)
-            op = asked.get("op") if isinstance(asked, dict) else None
+            asked = _request(request)
+            op = asked["op"]
             if op == "status":
                 return {"ok": True, "status": self._status()}
-            if op == "command":
-                outcome = self._command(Command.parse(asked.get("command")))
-                if isinstance(outcome, JejakError):
-                    return {"ok": False, "error": str(outcome), "kind": type(outcome).__name__}
-                state = outcome.label if isinstance(outcome, State) else str(outcome)
-                return {"ok": True, "state": state}
-            return {"ok": False, "error": f"Unknown request {request[:80]!r}: expected op "
-                    "'status' or 'command'.", "kind": "InvalidFormat"}  # fmt: skip
-        except (ValueError, JejakError) as error:
-            return {"ok": False, "error": str(error), "kind": type(error).__name__}
+            outcome = self._command(Command.parse(asked.get("command")))
+            if isinstance(outcome, JejakError):
+                return _refusal(outcome)
+            state = outcome.label if isinstance(outcome, State) else str(outcome)
+            return {"ok": True, "state": state}
+        except JejakError as error:
+            return _refusal(error)
+        except Exception as error:  # a bug behind the socket must not leave it unanswered
+            _log.exception("the line failed to answer %r", op)
+            return _refusal(LineError(
+                f"The line failed to answer {op!r}: {type(error).__name__}: {error}. Hint: "
+                "this is a bug in Jejak; the line's log has the traceback."))  # fmt: skip
 
     def close(self) -> None:
         self._stop.set()
@@ -99,6 +115,25 @@ class ControlServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _request(request: bytes) -> dict[str, Any]:
+    """A request's JSON object, with an op the server knows; `InvalidFormat` otherwise."""
+    try:
+        asked = json.loads(request)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep
+        asked = None
+    if not isinstance(asked, dict) or asked.get("op") not in ("status", "command"):
+        raise InvalidFormat(
+            f"Invalid control request {describe(request)}: expected a JSON object with "
+            '"op": "status" or "command". Hint: `jejak line status` and `jejak line command` '
+            "send them."
+        )
+    return asked
+
+
+def _refusal(error: JejakError) -> dict[str, Any]:
+    return {"ok": False, "error": str(error), "kind": type(error).__name__}
 
 
 class ControlClient:
