@@ -462,22 +462,29 @@ class LineController:
         self.counts.fired += 1
 
     def _complete(self) -> None:
+        early = bool(self.fifo.pending) or not self._stream_done.is_set()
+        if early:  # the operator's Complete before the end: no more packs under the printer
+            self._halt()
         self._flush()
         self._stop_stream.set()
         for thread in self._threads:
             thread.join(timeout=30)
+        if early:
+            self._clear_line("completed before the end of the run")
         self._run_out()
         self.finish(self.store, self.batch, actor=self.actor, summary=self.summary)
 
     def _run_out(self) -> None:
         """Run the belt until the last pack is past the reject actuator, then stop it: the
         last packs' rejects are armed at their encoder counts, and carried out only if the
-        belt takes them there."""
+        belt takes them there (it runs again after an early Complete halted it)."""
         io = self.config.io
         end = self._last_reject_at + io.pitch
         counts_per_second = self.config.ppm / 60 * io.pitch
         deadline = time.monotonic() + 2.0 + 5 * max(0, end - self._position) / counts_per_second
         try:
+            if self._position < end:
+                self.io.run()
             while self._position < end and time.monotonic() < deadline:
                 for frame in self.io.poll(0.01):
                     if isinstance(frame, Encoder):
@@ -488,6 +495,8 @@ class LineController:
                         _log.warning("the belt stopped before the last packs passed the reject "
                                      "point: %s", frame)  # fmt: skip
                         return
+        except DeviceFault as error:
+            _log.warning("the belt cannot run the last packs past the reject point: %s", error)
         finally:
             self._halt()
 
