@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from jejak.engine.batch_record import BatchStatus
 from jejak.engine.codes import Level
-from jejak.engine.errors import DeviceFault, JejakError, LineError
+from jejak.engine.errors import DeviceFault, InvalidQuantity, JejakError, LineError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.serials import load_kernels
@@ -93,7 +94,7 @@ class LineController:
         self.actor = self.options.actor or config.name
         self.record = store.batch(batch)
         self._level = Level.PRIMARY
-        self.units = self.options.units or self._remaining()
+        self.units = self._units(self.options.units)
         self.machine = Machine(on_change=self._changed, design_speed=config.ppm)
         self.outcomes = Outcomes()
         self.tracks = Tracks()
@@ -127,6 +128,26 @@ class LineController:
         with self.store.view() as view:
             prints = view.column(PRINTS, self.record, self._level)
         return int(np.count_nonzero(prints == PrintOutcome.NONE))
+
+    def _units(self, asked: int | None) -> int:
+        """The packs this run prints: `asked`, or every code the batch has left; a batch the
+        line cannot run is refused here, before any device is touched."""
+        if isinstance(asked, bool) or (asked is not None and asked < 1):
+            raise InvalidQuantity(f"Invalid pack count {asked!r}: expected 1 or more. Hint: "
+                                  "None runs every code the batch has left.")  # fmt: skip
+        if self.record.status is not BatchStatus.OPEN:
+            raise LineError(f"Batch {self.batch!r} is closed: expected an open batch. Hint: a "
+                            "closed batch is reconciled for good; open a new batch for more "
+                            "packs.")  # fmt: skip
+        left = self._remaining()
+        if not left:
+            raise LineError(f"Batch {self.batch!r} has no codes left to print. Hint: close it "
+                            f"with `jejak batch close {self.batch}` to reconcile it.")  # fmt: skip
+        if asked is not None and asked > left:
+            raise LineError(f"Invalid pack count {asked!r} for batch {self.batch!r}: it has "
+                            f"{left} codes left to print. Hint: run at most {left}, or leave "
+                            "the count out to run them all.")  # fmt: skip
+        return left if asked is None else asked
 
     # Running -------------------------------------------------------------------------------
 
