@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from jejak.cli._output import print_json
 from jejak.cli._signals import stop_on_signals
 from jejak.cli._store import actor, add_store_arguments, open_store
+from jejak.engine.errors import InvalidQuantity
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
@@ -68,6 +69,14 @@ def _run(args: argparse.Namespace) -> int:
     from jejak.line_adapters.control import ControlServer
     from jejak.line_adapters.line import LineController, LineOptions
 
+    if args.units is not None and args.units < 1:
+        raise InvalidQuantity(f"Invalid --units {args.units!r}: expected a number of packs, 1 "
+                              "or more. Hint: leave it out to run every code the batch has "
+                              "left.")  # fmt: skip
+    if args.sample_every is not None and args.sample_every < 1:
+        raise InvalidQuantity(f"Invalid --sample-every {args.sample_every!r}: expected a "
+                              "number of good packs, 1 or more. Hint: leave it out to take no "
+                              "retained samples.")  # fmt: skip
     config = LineConfig.load(Path(args.config))
     options = LineOptions(units=args.units, sample_every=args.sample_every, actor=actor(args))
     with open_store(args) as store, stop_on_signals() as stop:
