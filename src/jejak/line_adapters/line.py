@@ -105,6 +105,7 @@ class LineController:
         self.counts = _Counts()
         self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
             queue.SimpleQueue())  # fmt: skip
+        self._ended = threading.Event()  # the run is over: requests are refused at once
         self._position = 0
         self._last_reject_at = 0  # the reject point of the last pack detected
         io = config.io
@@ -169,6 +170,7 @@ class LineController:
                 else:
                     time.sleep(0.01)
         finally:
+            self._ended.set()  # no command is served any more
             self._shut_down()
         self.summary.elapsed_s = time.monotonic() - self._started
         return count_batch(self.store, self.batch, self.summary)
@@ -183,12 +185,25 @@ class LineController:
         """From another thread (the control socket): the command, run on the line's thread;
         the new state, or the error it met."""
         reply: queue.SimpleQueue[object] = queue.SimpleQueue()
+        if self._ended.is_set():
+            return self._not_running()
         self._commands.put((command, reply))
-        try:
-            return reply.get(timeout=timeout)
-        except queue.Empty:
-            return LineError(f"The line did not take {command.name.lower()} within {timeout:g} s."
-                             " Hint: is it busy completing? Ask again.")  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return reply.get(timeout=0.05)
+            except queue.Empty:
+                if self._ended.is_set():  # taken just before the end, or never
+                    return reply.get_nowait() if not reply.empty() else self._not_running()
+                if time.monotonic() > deadline:
+                    return LineError(f"The line did not take {command.name.lower()} within "
+                                     f"{timeout:g} s. Hint: is it busy completing? Ask "
+                                     "again.")  # fmt: skip
+
+    def _not_running(self) -> LineError:
+        return LineError(f"The line is not running: its run of batch {self.batch!r} ended in "
+                         f"state {self.machine.state.label}. Hint: `jejak line status` shows "
+                         "how it ended.")  # fmt: skip
 
     def _serve_commands(self) -> None:
         while True:
