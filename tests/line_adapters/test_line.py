@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from jejak.engine.batch_record import BatchStatus
 from jejak.engine.codes import CodeState, Level
+from jejak.engine.errors import LineError
 from jejak.engine.print_jobs import PrintOutcome
 from jejak.engine.store import PRINTS, VERDICTS, EventKind, Store
 from jejak.engine.verification import REASONS, Verdict
@@ -429,6 +430,19 @@ def test_an_illegal_command_changes_nothing(store: Store) -> None:
         "-Start-> Starting -> Execute; `jejak line status` shows the state."
     )
     assert line_states(store) == START + COMPLETE
+
+
+def test_a_command_after_the_run_ended_is_refused_at_once(store: Store) -> None:
+    open_batch(store, 30)
+    with SimulatedLine("line-1", 30, SETTINGS) as sim:
+        controller = LineController(store, BATCH, sim.config())
+        controller.run()
+    answer = controller.request(Command.HOLD, timeout=120)  # without the refusal: a 120 s wait
+    assert isinstance(answer, LineError)
+    assert str(answer) == (
+        "The line is not running: its run of batch 'B1' ended in state Complete. Hint: "
+        "`jejak line status` shows how it ended."
+    )
 
 
 @dataclass
