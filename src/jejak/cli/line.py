@@ -140,15 +140,21 @@ def _resume(args: argparse.Namespace) -> int:
         summaries = []
         threads = []
         results: dict[str, Any] = {}
+        failures: list[BaseException] = []
 
         def finish(run: Any) -> None:
-            results[run.batch] = run_line(store, run, actor=who, stop=stop, resuming=True)
+            try:
+                results[run.batch] = run_line(store, run, actor=who, stop=stop, resuming=True)
+            except BaseException as error:  # raised again on the main thread, as one line
+                failures.append(error)
 
         for run in runs:
             threads.append(threading.Thread(target=finish, args=(run,), name=run.line))
             threads[-1].start()
         for thread in threads:
             thread.join()
+        if failures:
+            raise failures[0]
         summaries = [results[run.batch] for run in runs if run.batch in results]
         total = totals(summaries, str(store.path))
     if args.json:
