@@ -21,11 +21,13 @@ import pytest
 from numpy.typing import NDArray
 
 from jejak.engine.product import Product
-from jejak.engine.store import Store
+from jejak.engine.store import EventKind, Store
 from jejak.line_adapters.camera.result import CameraKind
 from jejak.line_adapters.sim.camera import CameraSimulator
 from jejak.line_adapters.sim.conveyor import ConveyorSimulator, Pack
+from jejak.line_adapters.sim.line import SimSettings
 from jejak.line_adapters.sim.photograph import Photographer
+from jejak.line_adapters.sim.runs import Run as RecordedRun
 from jejak.line_adapters.sim.scene import PixelScene, label_pixels
 from jejak.printers.sim import CoderSimulator
 from jejak.printers.symbols import SymbolKind
@@ -333,3 +335,18 @@ def test_resume_with_nothing_interrupted(run: Run, tmp_path: Path, batches: dict
     assert summary["balanced"] is True
     text = run("line", "resume", "--store", str(store))
     assert (text.code, text.out) == (0, "nothing to resume: every run in this store ended\n")
+
+
+def test_a_resume_that_fails_says_so_in_one_line(tmp_path: Path) -> None:
+    """A recorded run of more packs than its batch has codes: the resume refuses it with the
+    line's error, one line on stderr, no traceback from the thread that ran it."""
+    store = make_store(tmp_path / "store", {"B1": 10})
+    with Store(store, map_size=1 << 30) as opened, opened.unit_of_work("qa") as uow:
+        run = RecordedRun("line-1", "B1", 50, SimSettings())
+        uow.event(EventKind.LINE_RUN, run.to_json(), batch=opened.batch("B1"))
+    result = jejak("line", "resume", "--store", str(store), "--json")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "jejak: error: Invalid pack count 50 for batch 'B1': it has 10 codes left to print. "
+        "Hint: run at most 10, or leave the count out to run them all.\n"
+    )
