@@ -60,6 +60,7 @@ __all__ = ["LineController", "LineOptions"]
 
 _log = logging.getLogger(__name__)
 _FLUSH_EVERY = 0.01  # seconds between group commits of verdicts, at the most
+_SPEED_PACKS = 20  # CurMachSpeed is measured over the detects of this many packs
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class LineController:
         self._ended = threading.Event()  # the run is over: requests are refused at once
         self._position = 0
         self._last_reject_at = 0  # the reject point of the last pack detected
+        self._detect_times: deque[float] = deque(maxlen=_SPEED_PACKS)  # of the last packs
         io = config.io
         self._lead = min(2 * io.pitch, (io.reject_at - io.camera_at) // 3)  # decide ahead
         self._software_trigger = config.camera.trigger is TriggerMode.SOFTWARE
@@ -350,6 +352,10 @@ class LineController:
         self._last_reject_at = max(self._last_reject_at, encoder + io.reject_at)
         self.counts.packs += 1
         self.machine.count(processed=1)
+        now, times = time.monotonic(), self._detect_times
+        times.append(now)
+        if len(times) > 1 and now > times[0]:  # CurMachSpeed over the last packs detected
+            self.machine.set_speed((len(times) - 1) * 60.0 / (now - times[0]))
 
     def _camera_event(self, event: CameraResult | CameraStatus) -> None:
         if isinstance(event, CameraResult):
@@ -538,6 +544,8 @@ class LineController:
 
     def _halt(self) -> None:
         """Stop the conveyor (a line I/O that is gone has stopped it already)."""
+        self._detect_times.clear()
+        self.machine.set_speed(0)
         try:
             self.io.stop()
         except DeviceFault as error:
