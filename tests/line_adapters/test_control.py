@@ -232,10 +232,10 @@ def test_a_running_line_is_watched_and_commanded_over_its_socket(store: Store) -
         assert not runner.is_alive()
         rejected = {p.number for p in sim.conveyor.rejected}
         labelled_on_belt = [p.number for p in sim.conveyor.in_transit if p.imprint is not None]
-    assert replies == [("start", "Execute"), ("hold", "Held"), ("Held", False),
-                       ("unhold", "Execute"), ("unhold", "IllegalCommand"),
-                       ("suspend", "Suspended"), ("unsuspend", "Execute"),
-                       ("complete", "Complete")]  # fmt: skip
+    assert replies == [("start", "Execute"), ("CurMachSpeed", True), ("hold", "Held"),
+                       ("Held", False), ("CurMachSpeed", 0.0), ("unhold", "Execute"),
+                       ("unhold", "IllegalCommand"), ("suspend", "Suspended"),
+                       ("unsuspend", "Execute"), ("complete", "Complete")]  # fmt: skip
     (summary,) = done
     assert (summary.reconciled, summary.audit_ok, summary.balanced) == (True, True, True)
     assert store.batch("B1").status is BatchStatus.CLOSED
@@ -261,12 +261,15 @@ def drive(client: ControlClient, sim: SimulatedLine) -> list[tuple[str, object]]
     while sim.conveyor.entered < 20:
         assert time.monotonic() < deadline, "no packs came"
         time.sleep(0.001)
+    running = client.ask({"op": "status"})["status"]["packtags"]
+    replies.append(("CurMachSpeed", running["CurMachSpeed"] > 0))
     command("hold")
     while sim.conveyor.running:
         assert time.monotonic() < deadline, "the belt did not stop"
         time.sleep(0.001)
     status = client.ask({"op": "status"})["status"]
     replies.append((status["state"], sim.conveyor.running))
+    replies.append(("CurMachSpeed", status["packtags"]["CurMachSpeed"]))
     for name in ("unhold", "unhold", "suspend", "unsuspend"):
         command(name)
     while sim.conveyor.entered < 60:
