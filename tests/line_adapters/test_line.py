@@ -94,12 +94,14 @@ class WiredLine:
     if the printer misprinted it."""
 
     def __init__(self, units: int, *, ppm: float = 240, time_factor: float = 10,
-                 seed: int = 7) -> None:  # fmt: skip
+                 seed: int = 7, trigger: TriggerMode = TriggerMode.HARDWARE) -> None:  # fmt: skip
         self.printer = CoderSimulator(capacity=400, triggered=True)
         self.eyed: list[Pack | None] = []
+        self.trigger = trigger
+        eye = self._eye if trigger is TriggerMode.HARDWARE else None
         self.conveyor = ConveyorSimulator(
             ppm=ppm, time_factor=time_factor, pitch=1000, camera_at=3000, reject_at=12000,
-            print_go=self.printer.print_go, camera_eye=self._eye, packs=units, seed=seed,
+            print_go=self.printer.print_go, camera_eye=eye, packs=units, seed=seed,
         )  # fmt: skip
         self.scene = PixelScene(self._label, SymbolKind.GS1_DATAMATRIX, Photographer(seed=seed),
                                 grade=True, damage=self._damage)  # fmt: skip
@@ -110,7 +112,10 @@ class WiredLine:
         self.camera.trigger_input()
 
     def _imprint_at(self, n: int) -> Any:
-        pack = self.eyed[n - 1] if 0 < n <= len(self.eyed) else None
+        if self.trigger is TriggerMode.SOFTWARE:  # TRIGGER ON: the pack under the camera now
+            pack = self.conveyor.pack_at_camera()
+        else:
+            pack = self.eyed[n - 1] if 0 < n <= len(self.eyed) else None
         return None if pack is None else pack.imprint
 
     def _label(self, n: int) -> NDArray[np.uint8] | None:
@@ -142,7 +147,7 @@ class WiredLine:
             printer=PrinterConfig(DeviceKind.CODER, Address(local, self.printer.port)),
             camera=CameraConfig(CameraKind.COGNEX, Address(local, self.camera.port),
                                 no_read="NoRead", grade_separator=",",
-                                min_grade=Grade.parse("C"), trigger=TriggerMode.HARDWARE),
+                                min_grade=Grade.parse("C"), trigger=self.trigger),
             io=IoConfig(Address(local, self.conveyor.port), 1000, 3000, 12000, 250),
         )  # fmt: skip
 
@@ -280,6 +285,18 @@ def test_other_devices_run_a_batch(store: Store, settings: SimSettings) -> None:
 
 
 # The camera ---------------------------------------------------------------------------------
+
+
+def test_a_camera_triggered_by_the_line(store: Store) -> None:
+    """camera.trigger = "software": the line sends TRIGGER ON when a pack reaches the camera,
+    and the result names its trigger."""
+    open_batch(store, 80)
+    with WiredLine(80, trigger=TriggerMode.SOFTWARE) as line:
+        ran = run_on(line, store)
+        triggers = line.camera.triggers
+    verdicts = assert_accounted(store, ran, 80)
+    assert set(verdicts.values()) == {Verdict.GOOD}
+    assert triggers == ran.status["packs"] == 80  # one trigger a pack
 
 
 def test_a_silent_camera_rejects_every_pack_late(store: Store) -> None:
