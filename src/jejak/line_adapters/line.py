@@ -469,9 +469,10 @@ class LineController:
 
     def _finished(self) -> bool:
         """Every code of the run answered by the printer and every pack past the reject
-        point."""
-        return (self._stream_done.is_set() and not self.fifo.pending and not len(self.outcomes)
-                and self.fifo.detected > 0)  # fmt: skip
+        point. Answers left with no pack waiting for one are for packs the product detect
+        missed: no pack comes for them (the batch's close rejects their codes as late)."""
+        return (self._stream_done.is_set() and not self.fifo.pending and self.fifo.detected > 0
+                and not (len(self.outcomes) and self.tracks.unpaired))  # fmt: skip
 
     # Ends ----------------------------------------------------------------------------------
 
