@@ -13,6 +13,7 @@ printer's answer already.
 from __future__ import annotations
 
 import heapq
+import itertools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -109,6 +110,26 @@ class Tracks:
             track.print_failed = taken[1] is PrintOutcome.FAILED
             paired.append(track)
         return paired
+
+    def realign(self, track: Track, data: bytes | None) -> bool:
+        """`track` read `data`, the code the pack after it was to carry: a product detect was
+        missed before it, so it and each later pack were given the printer answer of the pack
+        before. Each pack from `track` on takes the answer after its own, the last one waits
+        for the next answer again, and the answer left over is the unseen pack's (no verdict:
+        the batch's close rejects its code as late). False, and nothing changed, if `data` is
+        not the next pack's code or a later pack has its verdict already."""
+        later = [t for t in self.by_pack.values()
+                 if t.pack >= track.pack and t.outcome is not None]  # fmt: skip
+        if (len(later) < 2 or data is None or later[1].data != data
+                or any(t.verdict is not None for t in later)):  # fmt: skip
+            return False
+        for this, after in itertools.pairwise(later):
+            this.index, this.outcome, this.data = after.index, after.outcome, after.data
+            this.print_failed = after.print_failed
+        last = later[-1]
+        last.index, last.outcome, last.data, last.print_failed = None, None, b"", False
+        self.unpaired.appendleft(last)
+        return True
 
     def due_triggers(self, position: int) -> list[Track]:
         """Packs that reached the camera and were not photographed yet."""

@@ -397,7 +397,11 @@ class LineController:
                 return
             verdict = Verdict.LATE
         else:
-            verdict = self.verifier.judge(Expected(track.index or 0, track.data), track.result)
+            result = track.result
+            verdict = self.verifier.judge(Expected(track.index or 0, track.data), result)
+            if verdict is Verdict.MISMATCH and self.tracks.realign(track, result.data):
+                self._judge(track)  # a detect was missed before it: judged on its own code
+                return
         on_time = not track.passed and (
             self.fifo.decide(track.pack, verdict.rejected) is Decision.ON_TIME)  # fmt: skip
         if not on_time:
