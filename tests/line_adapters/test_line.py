@@ -94,7 +94,8 @@ class WiredLine:
     if the printer misprinted it."""
 
     def __init__(self, units: int, *, ppm: float = 240, time_factor: float = 10,
-                 seed: int = 7, trigger: TriggerMode = TriggerMode.HARDWARE) -> None:  # fmt: skip
+                 seed: int = 7, trigger: TriggerMode = TriggerMode.HARDWARE,
+                 missed: float = 0.0, double: float = 0.0) -> None:  # fmt: skip
         self.printer = CoderSimulator(capacity=400, triggered=True)
         self.eyed: list[Pack | None] = []
         self.trigger = trigger
@@ -102,6 +103,7 @@ class WiredLine:
         self.conveyor = ConveyorSimulator(
             ppm=ppm, time_factor=time_factor, pitch=1000, camera_at=3000, reject_at=12000,
             print_go=self.printer.print_go, camera_eye=eye, packs=units, seed=seed,
+            missed_trigger_rate=missed, double_trigger_rate=double,
         )  # fmt: skip
         self.scene = PixelScene(self._label, SymbolKind.GS1_DATAMATRIX, Photographer(seed=seed),
                                 grade=True, damage=self._damage)  # fmt: skip
@@ -187,7 +189,7 @@ def run_on(devices: Devices, store: Store, options: LineOptions | None = None,
     helper = threading.Thread(target=act, name="during") if during else None
     if helper is not None:
         helper.start()
-    summary = controller.run()
+    summary = run_guarded(controller)
     if helper is not None:
         helper.join(GUARD)
     if failures:
@@ -197,6 +199,29 @@ def run_on(devices: Devices, store: Store, options: LineOptions | None = None,
     return Ran(summary, controller.status(), [p.number for p in belt.good],
                [p.number for p in belt.rejected], [p.number for p in belt.in_transit],
                belt.wasted_fires, printed, printer.unprinted)  # fmt: skip
+
+
+def run_guarded(controller: LineController) -> LineSummary:
+    """`controller.run()`; a run that does not end within the guard is stopped, and fails."""
+    done: list[LineSummary] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            done.append(controller.run())
+        except BaseException as error:  # raised again on the test's thread
+            errors.append(error)
+
+    line = threading.Thread(target=run, name="line")
+    line.start()
+    line.join(3 * GUARD)
+    if line.is_alive():
+        controller.request(Command.STOP)
+        line.join(GUARD)
+        pytest.fail(f"the line's run did not end within {3 * GUARD:g} s")
+    if errors:
+        raise errors[0]
+    return done[0]
 
 
 def run_sim(store: Store, units: int, settings: SimSettings = SETTINGS,
@@ -352,6 +377,31 @@ def test_a_camera_lost_for_a_moment_costs_only_the_packs_it_missed(
     assert len(late) <= 10
     assert late == list(range(late[0], late[0] + len(late)))  # the packs while it was away
     assert {v for n, v in verdicts.items() if n not in late} == {Verdict.GOOD}
+
+
+# The product detect -------------------------------------------------------------------------
+
+
+def test_a_missed_product_detect_costs_that_pack_alone(store: Store) -> None:
+    """A dirty photo-eye: 5 packs printed but never detected, and 10 detects that bounced. The
+    line never sees the missed packs (they go on unverified, into the good bin: what the
+    reject FIFO cannot see), but their codes are rejected as late; each next pack's read
+    shows the miss, and every other pack is judged on its own code."""
+    open_batch(store, 120)
+    with WiredLine(120, missed=0.05, double=0.05) as line:
+        ran = run_on(line, store)
+        packs = line.conveyor.good + line.conveyor.rejected
+    missed = sorted(p.number for p in packs if p.detections == 0)
+    bounced = [p.number for p in packs if p.detections == 2]
+    assert (missed, len(bounced)) == ([9, 22, 57, 79, 107], 10)  # seed 7
+    summary = ran.summary
+    assert (summary.reconciled, summary.audit_ok, summary.balanced) == (True, True, True)
+    verdicts = by_pack(store, 120)
+    assert [n for n, v in verdicts.items() if v is not Verdict.GOOD] == missed
+    assert {verdicts[n] for n in missed} == {Verdict.LATE}
+    assert (summary.commissioned, summary.rejected["late"]) == (115, 5)
+    assert ran.status["packs"] == 115  # the bounces filtered out, the misses never seen
+    assert (ran.good_bin, ran.reject_bin, ran.on_belt) == (list(range(1, 121)), [], [])
 
 
 # The printer --------------------------------------------------------------------------------
