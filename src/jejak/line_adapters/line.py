@@ -35,13 +35,13 @@ import numpy as np
 from jejak.engine.batch_record import BatchStatus
 from jejak.engine.codes import Level
 from jejak.engine.errors import DeviceFault, InvalidQuantity, JejakError, LineError
-from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.serials import load_kernels
 from jejak.engine.store import PRINTS, VERDICTS, EventKind, Store
 from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict, VerdictsCommitted, VerificationLedger
 from jejak.line_adapters import _devices
+from jejak.line_adapters._stream import LineStream
 from jejak.line_adapters._tracking import Outcomes, Track, Tracks
 from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
 from jejak.line_adapters.config import LineConfig, TriggerMode
@@ -52,9 +52,6 @@ from jejak.line_adapters.packml import Change, Command, Machine, State
 from jejak.line_adapters.reject import Decision, RejectFifo
 from jejak.line_adapters.summary import LineSummary, count_batch
 from jejak.line_adapters.verify import Expected, Verifier
-from jejak.printers.stream import PrintEngine
-from jejak.printers.stream.driver import PrinterDriver
-from jejak.printers.stream.engine import Settlement
 
 __all__ = ["LineController", "LineOptions"]
 
@@ -119,10 +116,9 @@ class LineController:
         self._good_since_sample = 0
         self._printer_up = False
         self._started = time.monotonic()
-        self._engine: PrintEngine | None = None
-        self._threads: list[threading.Thread] = []
-        self._stop_stream = threading.Event()
-        self._stream_done = threading.Event()
+        self._stream: LineStream | None = None
+        self._auto_suspended = False  # suspended by the line itself (the printer dropped off)
+        self._sent_at_suspend = 0
         self.camera = _devices.camera_for(config.camera)
         self.io = _devices.io_for(config.io)
         self.summary = LineSummary(config.name, batch, str(store.path), self.units)
@@ -225,7 +221,8 @@ class LineController:
             if state is State.RESETTING:
                 self._reset()
             elif state is State.STARTING:
-                self._prime()
+                self.stream.prime(self.options.start_timeout)
+                self._printer_up = True
                 self.io.run()
             elif state in (State.HOLDING, State.SUSPENDING, State.STOPPING, State.ABORTING):
                 self._halt()
@@ -238,70 +235,42 @@ class LineController:
             self.machine.complete()
 
     def _reset(self) -> None:
-        if self._engine is not None:
+        if self._stream is not None:
             return
         load_kernels()  # compile (or load) the serial kernels now, not on the first pack
         self.io.connect()
         self.camera.connect()
-        self._start_stream()
+        self._stream = LineStream(self.store, self.record, self.config, units=self.units,
+                                  actor=self.actor, level=self._level)  # fmt: skip
+        self.outcomes = self._stream.outcomes
 
-    def _prime(self) -> None:
-        """Wait for the printer to hold its first jobs, so the first packs get labels."""
-        deadline = time.monotonic() + self.options.start_timeout
-        engine = self._engine
-        assert engine is not None  # noqa: S101 (reset started it)
-        while engine.report.sent < min(self.config.printer.low, self.units):
-            if time.monotonic() > deadline or self._stream_done.is_set():
-                raise DeviceFault(
-                    f"The printer at {self.config.printer.address} took no jobs within "
-                    f"{self.options.start_timeout:g} s. Hint: is it on, connected and ready?"
-                )
-            time.sleep(0.01)
-        self._printer_up = True
+    @property
+    def stream(self) -> LineStream:
+        if self._stream is None:
+            raise LineError("The line has not been reset: its print stream is not running. "
+                            "Hint: give it the reset command first.")  # fmt: skip
+        return self._stream
 
-    # The print stream ----------------------------------------------------------------------
-
-    def _start_stream(self) -> None:
-        publish = self.config.publish
-        engine = PrintEngine(self.store, self.batch, actor=self.actor, publish=publish,
-                             on_settle=self._settled, budget={self._level: self.units})  # fmt: skip
-        self._engine = engine
-        driver = PrinterDriver(_devices.printer_for(self.config.printer), engine.endpoint,
-                               printer=self.config.name, low=self.config.printer.low,
-                               high=self.config.printer.high)  # fmt: skip
-
-        def serve() -> None:
-            try:
-                engine.serve(stop=self._stop_stream)
-            finally:
-                self._stream_done.set()
-
-        def drive() -> None:
-            with driver:
-                driver.run(stop=self._stop_stream)
-
-        name = self.config.name
-        self._threads = [threading.Thread(target=serve, name=f"{name}-engine"),
-                         threading.Thread(target=drive, name=f"{name}-driver")]  # fmt: skip
-        for thread in self._threads:
-            thread.start()
-
-    def _settled(self, settlement: Settlement) -> None:
-        """The engine's thread: printer answers, in the order they came."""
-        if settlement.level is not self._level:
-            return
-        if settlement.outcome in (PrintOutcome.PRINTED, PrintOutcome.FAILED):
-            indices = settlement.indices
-            with self.store.view() as view:
-                data = code_texts(view, self.record, self._level, indices)
-            self.outcomes.add(indices.tolist(), settlement.outcome, data)
+    def _watch_printer(self) -> None:
+        """A printer that drops off the line suspends it (PackML: the machine is starved):
+        the belt stops, the packs in transit are cleared as late rejects (some left the
+        printer unlabelled), and answers still to come for them are forgotten; when the
+        printer is back and holds new jobs (or the run has none left), the line goes on."""
+        stream, state = self.stream, self.machine.state
+        if state is State.EXECUTE and not stream.printer_up():
+            self._sent_at_suspend = stream.sent
+            self._auto_suspended = True
+            self.command(Command.SUSPEND, reason="the printer is not ready")
+            self._clear_line("printer lost")
+            stream.outcomes.clear_through(stream.highest_sent())
+        elif (state is State.SUSPENDED and self._auto_suspended and stream.printer_up()
+              and (stream.sent > self._sent_at_suspend or stream.sent >= self.units)):  # fmt: skip
+            self._auto_suspended = False
+            self.command(Command.UNSUSPEND, reason="the printer is back")
 
     def _shut_down(self) -> None:
-        self._stop_stream.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
-        if self._engine is not None:
-            self._engine.close()
+        if self._stream is not None:
+            self._stream.close()
         for device in (self.camera, self.io):
             try:
                 device.close()
@@ -339,6 +308,7 @@ class LineController:
         if self.verifier.queued and time.monotonic() - self._last_flush > _FLUSH_EVERY:
             self.verifier.flush_soon()
             self._last_flush = time.monotonic()
+        self._watch_printer()
         if self._finished():
             self.command(Command.COMPLETE)
 
@@ -475,7 +445,7 @@ class LineController:
         """Every code of the run answered by the printer and every pack past the reject
         point. Answers left with no pack waiting for one are for packs the product detect
         missed: no pack comes for them (the batch's close rejects their codes as late)."""
-        return (self._stream_done.is_set() and not self.fifo.pending and self.fifo.detected > 0
+        return (self.stream.done.is_set() and not self.fifo.pending and self.fifo.detected > 0
                 and not (len(self.outcomes) and self.tracks.unpaired))  # fmt: skip
 
     # Ends ----------------------------------------------------------------------------------
@@ -509,13 +479,11 @@ class LineController:
         self.counts.fired += 1
 
     def _complete(self) -> None:
-        early = bool(self.fifo.pending) or not self._stream_done.is_set()
+        early = bool(self.fifo.pending) or not self.stream.done.is_set()
         if early:  # the operator's Complete before the end: no more packs under the printer
             self._halt()
         self._flush()
-        self._stop_stream.set()
-        for thread in self._threads:
-            thread.join(timeout=30)
+        self.stream.end()
         if early:
             self._clear_line("completed before the end of the run")
         self._run_out()
@@ -586,8 +554,8 @@ class LineController:
                 "reason": change.reason}  # fmt: skip
         with self.store.unit_of_work(self.actor) as uow:
             uow.event(EventKind.LINE_STATE, body)
-        if self._engine is not None:
-            self._engine.publish("line.state", body)
+        if self._stream is not None:
+            self._stream.engine.publish("line.state", body)
 
     def status(self) -> dict[str, Any]:
         """The line's PackML state, PackTags and counts by outcome (JSON-ready)."""
