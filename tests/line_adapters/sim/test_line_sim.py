@@ -1,9 +1,6 @@
 """The simulated line: its devices started together and pointed at by `config()`, its injected
 faults seen by a real line controller (real pixels, a real store), and its recorded runs
 (`run_line`, `interrupted`, resume).
-
-Two strict xfails name what `SimulatedLine` does not do yet; each turns into a failure the day
-it does, so the mark comes off with the fix.
 """
 
 from __future__ import annotations
@@ -121,8 +118,6 @@ def test_the_injected_faults_are_rejected_and_binned(store: Store) -> None:
     assert 5 <= len(rejected) <= 40
 
 
-@pytest.mark.xfail(strict=True, reason="SimulatedLine photographs every label clean: the "
-                   "printer's misprints (Imprint.damaged) never reach the photograph")  # fmt: skip
 def test_a_printer_misprint_shows_in_the_photograph(store: Store) -> None:
     open_batch(store, 80)
 
@@ -135,12 +130,6 @@ def test_a_printer_misprint_shows_in_the_photograph(store: Store) -> None:
     assert len(rejected) == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SimulatedLine queues the packs its photo-eye saw and "
-    "shoots the oldest: after triggers the camera did not take (silent, "
-    "disconnected) each photograph is of a pack that has left the camera",
-)
 def test_after_a_camera_silence_the_camera_photographs_the_pack_at_its_eye(
     store: Store,
 ) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import random
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,10 +99,12 @@ class SimulatedLine:
             reject_at=_REJECT_AT, print_go=self._print_go, camera_eye=self._eye, packs=units,
             seed=s.seed,
         )  # fmt: skip
-        self._at_eye: deque[Pack | None] = deque()  # packs the photo-eye saw, not shot yet
+        self._at_eye: dict[int, Pack | None] = {}  # trigger number -> the pack at the eye
+        self._eyed = 0  # triggers the photo-eye fired
         self._damage: dict[int, Damage] = {}  # pack number -> what the photograph shows
         self._lock = threading.Lock()
         self._current: int | None = None  # the pack number under the camera at this shot
+        self._smeared = False  # and whether the printer misprinted it
         photographer = Photographer(seed=s.seed)
         self.scene = PixelScene(self._label, s.symbol, photographer, grade=True,
                                 damage=self._damaged)  # fmt: skip
@@ -131,15 +132,24 @@ class SimulatedLine:
     def _eye(self, pack: Pack | None) -> None:
         """The conveyor's thread: a pack at the camera's photo-eye, which fires the reader's
         trigger input; the camera's thread takes the picture."""
-        self._at_eye.append(pack)
+        with self._lock:
+            self._eyed += 1
+            self._at_eye[self._eyed] = pack
         self.camera.trigger_input()
         if self.settings.disconnects and pack is not None and pack.number == self.units // 2:
             # Mid-run the camera drops its connection (a cable, a reboot): the line reconnects.
             threading.Thread(target=self.camera.drop_connection, daemon=True).start()
 
-    def _label(self, _trigger: int) -> NDArray[np.uint8] | None:
-        pack = self._at_eye.popleft() if self._at_eye else self.conveyor.pack_at_camera()
+    def _label(self, trigger: int) -> NDArray[np.uint8] | None:
+        with self._lock:  # the pack that was at the eye when trigger n fired; older ones left
+            if trigger in self._at_eye:
+                pack = self._at_eye.pop(trigger)
+                for stale in [n for n in self._at_eye if n < trigger]:
+                    del self._at_eye[stale]
+            else:  # a trigger by command: the pack in front of the camera now
+                pack = self.conveyor.pack_at_camera()
         self._current = None if pack is None else pack.number
+        self._smeared = pack is not None and pack.imprint is not None and pack.imprint.damaged
         if pack is None or pack.imprint is None:
             return None
         imprint = pack.imprint
@@ -148,8 +158,11 @@ class SimulatedLine:
         return label_pixels(imprint.data, self.settings.symbol)
 
     def _damaged(self, _trigger: int) -> Damage | None:
+        """What the photograph shows: the printer's misprint (smeared ink) or the fault
+        injected on this pack."""
         with self._lock:
-            return None if self._current is None else self._damage.pop(self._current, None)
+            injected = None if self._current is None else self._damage.pop(self._current, None)
+        return Damage.SMEAR if self._smeared else injected
 
     def _shoot(self, trigger: int) -> Shot:
         shot: Shot = self.scene(trigger)
