@@ -87,12 +87,12 @@ class LineStream:
                 )
             time.sleep(0.01)
 
-    def highest_sent(self) -> int:
-        """The highest code index the batch level ever sent to a printer (-1: none)."""
+    def highest_printed(self) -> int:
+        """The highest code index a printer answered printed or failed for (-1: none)."""
         with self.store.view() as view:
             prints = view.column(PRINTS, self.record, self.level)
-        sent = np.flatnonzero(prints != PrintOutcome.NONE)
-        return int(sent[-1]) if sent.size else -1
+        done = np.flatnonzero((prints == PrintOutcome.PRINTED) | (prints == PrintOutcome.FAILED))
+        return int(done[-1]) if done.size else -1
 
     def end(self) -> None:
         """Stop the engine and the driver (jobs still in flight become unknown)."""

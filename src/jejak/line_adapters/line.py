@@ -56,6 +56,7 @@ from jejak.line_adapters.verify import Expected, Verifier
 __all__ = ["LineController", "LineOptions"]
 
 _log = logging.getLogger(__name__)
+_SETTLE = 0.2  # seconds a printer that came back is watched before the line goes on
 _FLUSH_EVERY = 0.01  # seconds between group commits of verdicts, at the most
 _SPEED_PACKS = 20  # CurMachSpeed is measured over the detects of this many packs
 
@@ -119,6 +120,7 @@ class LineController:
         self._stream: LineStream | None = None
         self._auto_suspended = False  # suspended by the line itself (the printer dropped off)
         self._sent_at_suspend = 0
+        self._printer_back: float | None = None  # when the printer came back, while suspended
         self.camera = _devices.camera_for(config.camera)
         self.io = _devices.io_for(config.io)
         self.summary = LineSummary(config.name, batch, str(store.path), self.units)
@@ -253,20 +255,37 @@ class LineController:
 
     def _watch_printer(self) -> None:
         """A printer that drops off the line suspends it (PackML: the machine is starved):
-        the belt stops, the packs in transit are cleared as late rejects (some left the
-        printer unlabelled), and answers still to come for them are forgotten; when the
-        printer is back and holds new jobs (or the run has none left), the line goes on."""
-        stream, state = self.stream, self.machine.state
+        the belt stops and the packs in transit are cleared as late rejects (some left the
+        printer unlabelled). When the printer has been back a moment and holds new jobs (or
+        the run has none left), the line goes on: every label printed so far went on a
+        cleared pack, so the answers for them, even those still to come, are forgotten."""
+        stream, state, now = self.stream, self.machine.state, time.monotonic()
+        if stream.done.is_set():  # the run is printed: the printer's session has ended
+            if state is State.SUSPENDED and self._auto_suspended:
+                self._auto_suspended = False
+                self.command(Command.UNSUSPEND, reason="nothing left to print")
+            return
         if state is State.EXECUTE and not stream.printer_up():
             self._sent_at_suspend = stream.sent
             self._auto_suspended = True
+            self._printer_back = None
             self.command(Command.SUSPEND, reason="the printer is not ready")
             self._clear_line("printer lost")
-            stream.outcomes.clear_through(stream.highest_sent())
-        elif (state is State.SUSPENDED and self._auto_suspended and stream.printer_up()
-              and (stream.sent > self._sent_at_suspend or stream.sent >= self.units)):  # fmt: skip
-            self._auto_suspended = False
-            self.command(Command.UNSUSPEND, reason="the printer is back")
+        elif state is State.SUSPENDED and self._auto_suspended:
+            if not stream.printer_up():
+                self._printer_back = None
+            elif self._printer_back is None:
+                self._printer_back = now
+            elif now - self._printer_back > _SETTLE and self._printer_refilled(stream):
+                stream.outcomes.clear_through(stream.highest_printed())
+                self._auto_suspended = False
+                self.command(Command.UNSUSPEND, reason="the printer is back")
+
+    def _printer_refilled(self, stream: LineStream) -> bool:
+        """Whether the printer that came back holds its first jobs again (or the run has no
+        more to send it), so the next packs get labels."""
+        wanted = min(self.config.printer.low, self.units - self._sent_at_suspend)
+        return stream.sent - self._sent_at_suspend >= wanted or stream.sent >= self.units
 
     def _shut_down(self) -> None:
         if self._stream is not None:

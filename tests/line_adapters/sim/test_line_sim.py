@@ -147,6 +147,32 @@ def test_after_a_camera_silence_the_camera_photographs_the_pack_at_its_eye(
     assert max(rejected) <= 40
 
 
+@pytest.mark.parametrize(("disconnects", "printer_disconnects"), [(True, False), (False, True)])
+def test_a_device_that_drops_off_costs_only_the_packs_in_its_outage(
+    store: Store, disconnects: bool, printer_disconnects: bool
+) -> None:
+    """The camera drops its link at half way, or the printer at a third (its buffer is lost:
+    the line suspends itself, clears the packs in transit and goes on when it is back). Only
+    packs near the outage are rejected; nothing is mismatched afterwards. (400 packs: more
+    than the printer's buffer holds, so jobs are still to come when it is back.)"""
+    units = 400
+    open_batch(store, units)
+    settings = SimSettings(ppm=240, seed=3, disconnects=disconnects,
+                           printer_disconnects=printer_disconnects)  # fmt: skip
+    summary, _, _ = run_controller(store, units, settings)
+    assert summary.balanced is True
+    assert summary.rejected["mismatch"] == 0
+    assert sum(summary.rejected.values()) <= 10
+    states = [(e.data["to"], e.data["reason"]) for e in store.events()
+              if e.what is EventKind.LINE_STATE]  # fmt: skip
+    if printer_disconnects:
+        assert summary.scrapped > 0  # the jobs its lost buffer held
+        assert ("Suspending", "the printer is not ready") in states
+        assert ("Unsuspending", "the printer is back") in states
+    else:
+        assert summary.scrapped == 0
+
+
 # Recorded runs -------------------------------------------------------------------------------
 
 

@@ -13,8 +13,11 @@
 points it at real devices. Faults at `fault_rate`: camera no-reads, misprints (a smeared or
 wiped label), faded labels (a low grade), a label printed twice, and for identification packs
 labels from an old roll (an expired NIE validity); with `disconnects` the camera drops its
-connection once mid-run. `record` names the printer's print-record file (one code a
-line, every label it printed), which crash tests read to prove nothing was printed twice.
+connection at half way through the run, and with `printer_disconnects` the printer drops its
+connection a third of the way through (its buffer is lost: those jobs are unknown; the line
+suspends itself until the printer is back). `record` names the printer's print-record file
+(one code a line, every label it printed), which crash tests read to prove nothing was
+printed twice.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class SimSettings:
     symbol: SymbolKind = SymbolKind.GS1_DATAMATRIX
     fault_rate: float = 0.0
     disconnects: bool = False
+    printer_disconnects: bool = False
     seed: int | None = None
     record: Path | None = None
     old_label: str | None = None  # identification: a label from an old roll (expired NIE)
@@ -116,6 +120,11 @@ class SimulatedLine:
 
     def _print_go(self) -> Imprint | None:
         """The product-detect sensor fired: the printer prints on the pack (faults first)."""
+        if self.settings.printer_disconnects and self.conveyor.entered + 1 == max(
+            1, self.units // 3
+        ):
+            # The printer's link drops (a cable, a reboot): the driver reconnects.
+            threading.Thread(target=self.printer.drop_connection, daemon=True).start()
         rate = self.settings.fault_rate
         if rate and self._random.random() < rate / 20:
             self.printer.double_print_next()
