@@ -53,7 +53,7 @@ from jejak.printers.symbols import SymbolKind
 from jejak.testing import FORMAT, make_request
 
 BATCH = "B1"
-SETTINGS = SimSettings(ppm=240, time_factor=10, seed=7)  # 40 packs a second
+SETTINGS = SimSettings(ppm=240, time_factor=5, seed=7)  # 20 packs a second: headroom on a loaded CI
 GUARD = 30.0  # seconds: a failure guard, never a bound the test measures
 
 
@@ -93,7 +93,7 @@ class WiredLine:
     the reader's trigger input, and trigger n photographs the n-th pack the eye saw — smeared
     if the printer misprinted it."""
 
-    def __init__(self, units: int, *, ppm: float = 240, time_factor: float = 10,
+    def __init__(self, units: int, *, ppm: float = 240, time_factor: float = 5,
                  seed: int = 7, trigger: TriggerMode = TriggerMode.HARDWARE,
                  missed: float = 0.0, double: float = 0.0) -> None:  # fmt: skip
         self.printer = CoderSimulator(capacity=400, triggered=True)
@@ -298,8 +298,8 @@ def test_retained_samples_are_sampled_and_still_balance(store: Store) -> None:
 
 @pytest.mark.parametrize(
     "settings",
-    [SimSettings(ppm=240, time_factor=10, seed=3, printer=DeviceKind.ZPL),
-     SimSettings(ppm=240, time_factor=10, seed=3, camera=CameraKind.KEYENCE)],
+    [SimSettings(ppm=240, time_factor=5, seed=3, printer=DeviceKind.ZPL),
+     SimSettings(ppm=240, time_factor=5, seed=3, camera=CameraKind.KEYENCE)],
     ids=["zpl-printer", "keyence-camera"],
 )  # fmt: skip
 def test_other_devices_run_a_batch(store: Store, settings: SimSettings) -> None:
