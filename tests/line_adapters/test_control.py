@@ -215,7 +215,7 @@ def test_a_running_line_is_watched_and_commanded_over_its_socket(store: Store) -
     socket: the packs still on the belt are rejected (late) and pushed off, the batch closes."""
     store.open_batch(make_request("B1", quantity=120), serial_format=FORMAT, overage_pct=0,
                      actor="qa")  # fmt: skip
-    settings = SimSettings(ppm=240, time_factor=10, seed=11)
+    settings = SimSettings(ppm=240, time_factor=5, seed=11)
     options = LineOptions(auto_start=False)
     with SimulatedLine("line-1", 120, settings) as sim:
         controller = LineController(store, "B1", sim.config(), options)

@@ -107,7 +107,7 @@ def test_the_injected_faults_are_rejected_and_binned(store: Store) -> None:
     """At a fault rate of 0.15 (seeded): no-reads, smeared and wiped labels, faded ones and a
     double print; every one rejected, into the reject bin, and the batch balances."""
     open_batch(store, 150)
-    settings = SimSettings(ppm=240, time_factor=10, seed=4, fault_rate=0.15)
+    settings = SimSettings(ppm=240, time_factor=5, seed=4, fault_rate=0.15)
     summary, good, rejected = run_controller(store, 150, settings)
     assert summary.balanced is True
     verdicts = verdicts_by_pack(store, 150)
@@ -125,7 +125,8 @@ def test_a_printer_misprint_shows_in_the_photograph(store: Store) -> None:
         wait_for(lambda: sim.conveyor.entered >= 30, "pack 30")
         sim.printer.misprint_next(3)
 
-    summary, _, rejected = run_controller(store, 80, SimSettings(ppm=240, seed=2), misprint)
+    settings = SimSettings(ppm=240, time_factor=5, seed=2)
+    summary, _, rejected = run_controller(store, 80, settings, misprint)
     assert summary.balanced is True
     assert len(rejected) == 3
 
@@ -141,7 +142,8 @@ def test_after_a_camera_silence_the_camera_photographs_the_pack_at_its_eye(
         wait_for(lambda: sim.camera.triggers >= 33, "trigger 33")
         sim.camera.set_silent(False)
 
-    summary, _, rejected = run_controller(store, 80, SimSettings(ppm=240, seed=2), silence)
+    settings = SimSettings(ppm=240, time_factor=5, seed=2)
+    summary, _, rejected = run_controller(store, 80, settings, silence)
     assert summary.balanced is True
     assert min(rejected) >= 30  # the packs it missed, not the last ones
     assert max(rejected) <= 40
@@ -157,7 +159,7 @@ def test_a_device_that_drops_off_costs_only_the_packs_in_its_outage(
     than the printer's buffer holds, so jobs are still to come when it is back.)"""
     units = 400
     open_batch(store, units)
-    settings = SimSettings(ppm=240, seed=3, disconnects=disconnects,
+    settings = SimSettings(ppm=240, time_factor=5, seed=3, disconnects=disconnects,
                            printer_disconnects=printer_disconnects)  # fmt: skip
     summary, _, _ = run_controller(store, units, settings)
     assert summary.balanced is True
@@ -197,7 +199,7 @@ def test_a_run_interrupted_is_found_and_resumed(store: Store, tmp_path: Path) ->
     scrapped) and closes the batch; nothing printed twice."""
     open_batch(store, 250)
     record = tmp_path / "line-1.txt"
-    run = Run("line-1", "B1", 250, SimSettings(ppm=240, seed=3, record=record))
+    run = Run("line-1", "B1", 250, SimSettings(ppm=240, time_factor=5, seed=3, record=record))
     stop = threading.Event()
     helpers: list[threading.Thread] = []
 
