@@ -26,23 +26,19 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from jejak.engine.batch_record import BatchStatus
 from jejak.engine.codes import Level
-from jejak.engine.errors import DeviceFault, InvalidQuantity, JejakError, LineError
-from jejak.engine.print_jobs import PrintLedger, PrintOutcome
+from jejak.engine.errors import DeviceFault, JejakError, LineError
 from jejak.engine.serials import load_kernels
-from jejak.engine.store import PRINTS, VERDICTS, EventKind, Store
+from jejak.engine.store import EventKind, Store
 from jejak.engine.symbology import Symbology
-from jejak.engine.verification import Verdict, VerdictsCommitted, VerificationLedger
+from jejak.engine.verification import Verdict
 from jejak.line_adapters import _devices
 from jejak.line_adapters._stream import LineStream
 from jejak.line_adapters._tracking import Outcomes, Track, Tracks
+from jejak.line_adapters.batch_run import finish_batch, run_units
 from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
 from jejak.line_adapters.config import LineConfig, TriggerMode
 from jejak.line_adapters.io.client import Disconnected
@@ -50,6 +46,7 @@ from jejak.line_adapters.io.codec import ConveyorState, Detect, Encoder
 from jejak.line_adapters.io.codec import State as IoState
 from jejak.line_adapters.packml import Change, Command, Machine, State
 from jejak.line_adapters.reject import Decision, RejectFifo
+from jejak.line_adapters.samples import SamplePlan
 from jejak.line_adapters.summary import LineSummary, count_batch
 from jejak.line_adapters.verify import Expected, Verifier
 
@@ -93,14 +90,16 @@ class LineController:
         self.actor = self.options.actor or config.name
         self.record = store.batch(batch)
         self._level = Level.PRIMARY
-        self.units = self._units(self.options.units)
+        self.units = run_units(store, self.record, self.options.units)
         self.machine = Machine(on_change=self._changed, design_speed=config.ppm)
         self.outcomes = Outcomes()
         self.tracks = Tracks()
         self.fifo = RejectFifo(offset=config.io.reject_at, min_pitch=config.io.pitch // 2)
         self.verifier = Verifier(store, batch, line=config.name, symbology=self.options.symbology,
-                                 min_grade=config.camera.min_grade, actor=self.actor,
-                                 committed=self._committed)  # fmt: skip
+                                 min_grade=config.camera.min_grade, actor=self.actor)  # fmt: skip
+        self.samples = SamplePlan(self.verifier.ledger, self.options.sample_every,
+                                  actor=self.actor)  # fmt: skip
+        self.verifier.committed = self.samples.committed
         self.counts = _Counts()
         self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
             queue.SimpleQueue())  # fmt: skip
@@ -113,8 +112,6 @@ class LineController:
         self._software_trigger = config.camera.trigger is TriggerMode.SOFTWARE
         self._good_waiting: deque[Track] = deque()  # judged good, not committed, in order
         self._last_flush = time.monotonic()
-        self._samples_due = 0
-        self._good_since_sample = 0
         self._printer_up = False
         self._started = time.monotonic()
         self._stream: LineStream | None = None
@@ -124,31 +121,6 @@ class LineController:
         self.camera = _devices.camera_for(config.camera)
         self.io = _devices.io_for(config.io)
         self.summary = LineSummary(config.name, batch, str(store.path), self.units)
-
-    def _remaining(self) -> int:
-        with self.store.view() as view:
-            prints = view.column(PRINTS, self.record, self._level)
-        return int(np.count_nonzero(prints == PrintOutcome.NONE))
-
-    def _units(self, asked: int | None) -> int:
-        """The packs this run prints: `asked`, or every code the batch has left; a batch the
-        line cannot run is refused here, before any device is touched."""
-        if isinstance(asked, bool) or (asked is not None and asked < 1):
-            raise InvalidQuantity(f"Invalid pack count {asked!r}: expected 1 or more. Hint: "
-                                  "None runs every code the batch has left.")  # fmt: skip
-        if self.record.status is not BatchStatus.OPEN:
-            raise LineError(f"Batch {self.batch!r} is closed: expected an open batch. Hint: a "
-                            "closed batch is reconciled for good; open a new batch for more "
-                            "packs.")  # fmt: skip
-        left = self._remaining()
-        if not left:
-            raise LineError(f"Batch {self.batch!r} has no codes left to print. Hint: close it "
-                            f"with `jejak batch close {self.batch}` to reconcile it.")  # fmt: skip
-        if asked is not None and asked > left:
-            raise LineError(f"Invalid pack count {asked!r} for batch {self.batch!r}: it has "
-                            f"{left} codes left to print. Hint: run at most {left}, or leave "
-                            "the count out to run them all.")  # fmt: skip
-        return left if asked is None else asked
 
     # Running -------------------------------------------------------------------------------
 
@@ -442,24 +414,6 @@ class LineController:
         self.verifier.flush()
         self._last_flush = time.monotonic()
 
-    def _committed(self, done: VerdictsCommitted) -> None:
-        """A group of verdicts is durable (the committer's thread): take retained samples
-        from its good codes."""
-        good = done.written.get(Verdict.GOOD)
-        if good is not None and self.options.sample_every:
-            self._take_samples(good)
-
-    def _take_samples(self, good: np.ndarray[Any, Any]) -> None:
-        every = self.options.sample_every or 0
-        chosen = []
-        for index in good.tolist():
-            self._good_since_sample += 1
-            if self._good_since_sample >= every:
-                self._good_since_sample = 0
-                chosen.append(index)
-        if chosen:
-            self.verifier.ledger.sample(np.array(chosen, dtype=np.int64), actor=self.actor)
-
     def _finished(self) -> bool:
         """Every code of the run answered by the printer and every pack past the reject
         point. Answers left with no pack waiting for one are for packs the product detect
@@ -506,7 +460,7 @@ class LineController:
         if early:
             self._clear_line("completed before the end of the run")
         self._run_out()
-        self.finish(self.store, self.batch, actor=self.actor, summary=self.summary)
+        finish_batch(self.store, self.batch, actor=self.actor, summary=self.summary)
 
     def _run_out(self) -> None:
         """Run the belt until the last pack is past the reject actuator, then stop it: the
@@ -543,26 +497,6 @@ class LineController:
         except DeviceFault as error:
             _log.warning("cannot stop the conveyor: %s", error)
 
-    @staticmethod
-    def finish(store: Store, batch: str, *, actor: str, summary: LineSummary) -> LineSummary:
-        """End a batch's run: jobs still in flight become unknown, every code the printer
-        confirmed that has no verdict is rejected as late, the batch closes with its
-        reconciliation, and the audit chain is checked."""
-        record = store.batch(batch)
-        for allocation in record.levels:
-            PrintLedger(store, batch, allocation.level).recover(actor=actor)
-        with store.view() as view:
-            prints = view.column(PRINTS, record, Level.PRIMARY)
-            verdicts = view.column(VERDICTS, record, Level.PRIMARY)
-        rest = np.flatnonzero((prints == PrintOutcome.PRINTED) & (verdicts == Verdict.NONE))
-        if rest.size:
-            ledger = VerificationLedger(store, batch, Level.PRIMARY, line=summary.line)
-            ledger.commit({Verdict.LATE: rest.astype(np.int64)}, actor=actor)
-        store.close_batch(batch, actor=actor)
-        summary.reconciled = True
-        summary.audit_ok = store.verify_audit().ok
-        return count_batch(store, batch, summary)
-
     # PackML --------------------------------------------------------------------------------
 
     def _changed(self, change: Change) -> None:
@@ -585,6 +519,3 @@ class LineController:
             "verdicts": dict(self.counts.verdicts), "unlabelled": self.counts.unlabelled,
             "fired": self.counts.fired, "in_transit": len(self.tracks),
         }  # fmt: skip
-
-
-Hook = Callable[[LineController], None]

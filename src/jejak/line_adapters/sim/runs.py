@@ -29,6 +29,7 @@ from jejak.engine.print_jobs import PrintOutcome
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialAlphabet, SerialFormat
 from jejak.engine.store import PRINTS, EventKind, Store
+from jejak.line_adapters.batch_run import finish_batch
 from jejak.line_adapters.camera.result import CameraKind
 from jejak.line_adapters.line import LineController, LineOptions
 from jejak.line_adapters.sim.line import SimSettings, SimulatedLine
@@ -133,7 +134,7 @@ def run_line(
             if simulated is not None:
                 simulated(sim)
     elif record.status is BatchStatus.OPEN:
-        LineController.finish(store, run.batch, actor=actor, summary=summary)
+        finish_batch(store, run.batch, actor=actor, summary=summary)
     else:
         count_batch(store, run.batch, summary)
         summary.reconciled, summary.audit_ok = True, store.verify_audit().ok
