@@ -28,7 +28,6 @@ The wire protocol (frames, fields, state machine, flow control) is in printers/R
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
@@ -41,13 +40,13 @@ import numpy.typing as npt
 import zmq
 
 from jejak.engine.codes import CodeForm, Level
-from jejak.engine.errors import InvalidQuantity, JejakError
+from jejak.engine.errors import JejakError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome, Settled
 from jejak.engine.store import Store
-from jejak.engine.text import describe
 from jejak.printers.device import DeviceState
 from jejak.printers.stream import wire
+from jejak.printers.stream._budget import Budget
 from jejak.printers.stream._publisher import Publisher, Topic
 from jejak.printers.stream._report import Ending, StreamReport
 from jejak.printers.stream.curve import CurveServer
@@ -105,7 +104,7 @@ class PrintEngine:
         on_settle: Callable[[Settlement], None] | None = None,
         budget: Mapping[Level, int] | None = None,
     ) -> None:
-        self._budget = _check_budget(budget)
+        self._budget = Budget(budget)
         bound = Endpoint.parse(bind)
         published = None if publish is None else Endpoint.parse(publish)
         check_exposure(bound, published, curve=curve is not None, insecure=insecure)
@@ -119,7 +118,6 @@ class PrintEngine:
         self._sample_every = sample_every
         self._draining = threading.Event()
         self._on_settle = on_settle
-        self._sent = dict.fromkeys(Level, 0)  # jobs sent per level, over the engine's life
         # Jobs a previous engine left SENT are unknown now: settled before any socket opens.
         for ledger in self.ledgers.values():
             self.report.recovered += ledger.recover(actor=actor)
@@ -186,7 +184,7 @@ class PrintEngine:
 
     def sent_total(self, level: Level) -> int:
         """How many jobs of `level` this engine has sent, over its life."""
-        return self._sent[level]
+        return self._budget.sent[level]
 
     def printer_states(self) -> dict[str, DeviceState]:
         """Each printer with a session, and its state as its driver last said (a snapshot:
@@ -426,7 +424,7 @@ class PrintEngine:
             wanting = [s for s in self._sessions.values() if s.level is level and self._feeds(s)]
             if not wanting:
                 continue
-            left = self._left(level)
+            left = self._budget.left(level)
             requests = []
             for s in wanting:
                 requests.append((s.printer, min(s.credit, self.max_jobs, left)))
@@ -443,7 +441,7 @@ class PrintEngine:
                     session.last_seen = time.monotonic()  # its silence is counted from here
                     session.in_flight.update(ids)
                     self.report.sent += len(ids)
-                    self._sent[level] += len(ids)
+                    self._budget.sent[level] += len(ids)
                     if self._sample_every:
                         now = time.monotonic()
                         for job in ids[:: self._sample_every]:
@@ -469,18 +467,14 @@ class PrintEngine:
         levels = {s.level for s in self._sessions.values()}
         return bool(levels) and all(map(self._spent, levels))
 
-    def _left(self, level: Level) -> int:
-        """Jobs of `level` the budget still allows (no budget for it: no limit)."""
-        cap = self._budget.get(level)
-        return sys.maxsize if cap is None else max(0, cap - self._sent[level])
-
     def _spent(self, level: Level) -> bool:
         """Whether `level` can send nothing more: its codes or its budget are used up."""
-        return self.ledgers[level].exhausted or self._left(level) == 0
+        return self.ledgers[level].exhausted or self._budget.left(level) == 0
 
     def _budget_spent(self) -> bool:
         """Whether every level in the budget is spent: the engine drains."""
-        return bool(self._budget) and all(map(self._spent, self._budget))
+        caps = self._budget.caps
+        return bool(caps) and all(map(self._spent, caps))
 
     # Messages ----------------------------------------------------------------------------
 
@@ -495,22 +489,3 @@ class PrintEngine:
 
     def _publish(self, topic: Topic, session: _Session, **data: Any) -> None:
         self._publisher.event(topic, {"printer": session.printer, **data})
-
-
-def _check_budget(budget: Mapping[Level, int] | None) -> dict[Level, int]:
-    """The budget as a dict (empty: none), each level's count checked."""
-    if budget is None:
-        return {}
-    if not budget:
-        raise InvalidQuantity(
-            "Invalid budget {}: expected a count of jobs for at least one level. Hint: None "
-            "sends every code of the batch."
-        )
-    for level, count in budget.items():
-        if (not isinstance(level, Level) or isinstance(count, bool)
-                or not isinstance(count, int) or count < 0):  # fmt: skip
-            raise InvalidQuantity(
-                f"Invalid budget {describe(level)}: {describe(count)}: expected a Level and a "
-                "count of jobs >= 0. Hint: e.g. {Level.PRIMARY: 600} for a run of 600 packs."
-            )
-    return dict(budget)
