@@ -137,7 +137,6 @@ def _resume(args: argparse.Namespace) -> int:
     who = actor(args)
     with open_store(args) as store, stop_on_signals() as stop:
         runs = interrupted(store)
-        summaries = []
         threads = []
         results: dict[str, Any] = {}
         failures: list[BaseException] = []

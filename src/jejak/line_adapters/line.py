@@ -37,7 +37,7 @@ from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict
 from jejak.line_adapters import _devices
 from jejak.line_adapters._stream import LineStream
-from jejak.line_adapters._tracking import Outcomes, Track, Tracks
+from jejak.line_adapters._tracking import Track, Tracks
 from jejak.line_adapters.batch_run import finish_batch, run_units
 from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
 from jejak.line_adapters.config import LineConfig, TriggerMode
@@ -92,7 +92,6 @@ class LineController:
         self._level = Level.PRIMARY
         self.units = run_units(store, self.record, self.options.units)
         self.machine = Machine(on_change=self._changed, design_speed=config.ppm)
-        self.outcomes = Outcomes()
         self.tracks = Tracks()
         self.fifo = RejectFifo(offset=config.io.reject_at, min_pitch=config.io.pitch // 2)
         self.verifier = Verifier(store, batch, line=config.name, symbology=self.options.symbology,
@@ -216,7 +215,6 @@ class LineController:
         self.camera.connect()
         self._stream = LineStream(self.store, self.record, self.config, units=self.units,
                                   actor=self.actor, level=self._level)  # fmt: skip
-        self.outcomes = self._stream.outcomes
 
     @property
     def stream(self) -> LineStream:
@@ -286,7 +284,7 @@ class LineController:
             elif isinstance(frame, Disconnected):
                 self.command(Command.ABORT, reason=f"line I/O lost: {frame.reason}")
                 return
-        for track in self.tracks.pair(self.outcomes):
+        for track in self.tracks.pair(self.stream.outcomes):
             self._judge(track)
         if self._software_trigger:
             for track in self.tracks.due_triggers(self._position):
@@ -419,7 +417,7 @@ class LineController:
         point. Answers left with no pack waiting for one are for packs the product detect
         missed: no pack comes for them (the batch's close rejects their codes as late)."""
         return (self.stream.done.is_set() and not self.fifo.pending and self.fifo.detected > 0
-                and not (len(self.outcomes) and self.tracks.unpaired))  # fmt: skip
+                and not (len(self.stream.outcomes) and self.tracks.unpaired))  # fmt: skip
 
     # Ends ----------------------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from jejak.line_adapters.config import (
     PrinterConfig,
     TriggerMode,
 )
-from jejak.line_adapters.sim.camera import CameraSimulator, Shot
+from jejak.line_adapters.sim.camera import CameraSimulator
 from jejak.line_adapters.sim.conveyor import ConveyorSimulator, Pack
 from jejak.line_adapters.sim.photograph import Damage, Photographer
 from jejak.line_adapters.sim.scene import PixelScene, label_pixels
@@ -112,7 +112,7 @@ class SimulatedLine:
         photographer = Photographer(seed=s.seed)
         self.scene = PixelScene(self._label, s.symbol, photographer, grade=True,
                                 damage=self._damaged)  # fmt: skip
-        self.camera = CameraSimulator(s.camera, self._shoot, no_read_rate=s.fault_rate / 3,
+        self.camera = CameraSimulator(s.camera, self.scene, no_read_rate=s.fault_rate / 3,
                                       seed=s.seed, grade_output=True)  # fmt: skip
         self._stack = contextlib.ExitStack()
 
@@ -172,10 +172,6 @@ class SimulatedLine:
         with self._lock:
             injected = None if self._current is None else self._damage.pop(self._current, None)
         return Damage.SMEAR if self._smeared else injected
-
-    def _shoot(self, trigger: int) -> Shot:
-        shot: Shot = self.scene(trigger)
-        return shot
 
     # Life ----------------------------------------------------------------------------------
 
