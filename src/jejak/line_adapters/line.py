@@ -228,7 +228,10 @@ class LineController:
         the belt stops and the packs in transit are cleared as late rejects (some left the
         printer unlabelled). When the printer has been back a moment and holds new jobs (or
         the run has none left), the line goes on: every label printed so far went on a
-        cleared pack, so the answers for them, even those still to come, are forgotten."""
+        cleared pack, so the answers for them, even those still to come, are forgotten, and
+        so are packs whose detection the I/O reported only after the clear (a loaded line
+        PC): no answer is theirs, and pairing them with the next labels' answers would put
+        every later pack one code out of step."""
         stream, state, now = self.stream, self.machine.state, time.monotonic()
         if stream.done.is_set():  # the run is printed: the printer's session has ended
             if state is State.SUSPENDED and self._auto_suspended:
@@ -248,6 +251,8 @@ class LineController:
                 self._printer_back = now
             elif now - self._printer_back > _SETTLE and self._printer_refilled(stream):
                 stream.outcomes.clear_through(stream.highest_printed())
+                if self.tracks:  # detected before the belt stopped, reported after the clear
+                    self._clear_line("detected as the printer dropped off")
                 self._auto_suspended = False
                 self.command(Command.UNSUSPEND, reason="the printer is back")
 
