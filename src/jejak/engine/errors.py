@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 __all__ = [
+    "AggregationRefused",
     "DeviceFault",
     "Duplicate",
     "IllegalTransition",
@@ -131,6 +132,16 @@ class Duplicate(StoreError):
 
 class UnknownNie(StoreError):
     """A marketing-authorisation number (NIE) that no product in the master carries."""
+
+
+class AggregationRefused(StoreError):
+    """An aggregation or rework operation that breaks a rule (`aggregation.Rule`): a code not
+    commissioned, already in a case, over capacity ... Nothing is changed. `rule` says which,
+    `code` names the offending code (HRI)."""
+
+    def __init__(self, message: str, *, rule: object, code: str) -> None:
+        self.rule, self.code = rule, code
+        super().__init__(message)
 
 
 class StoreUnavailable(StoreError):

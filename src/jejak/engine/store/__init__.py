@@ -7,7 +7,8 @@ this package opens a transaction, touches a database or the key layout (import-l
 
 - `store.Store`: products, keys, batches (open, import, transition, close), resolve, history
 - `view.StoreView` / `unit_of_work.UnitOfWork`: typed reads / the writes of one transaction
-- `columns`: paged per-code columns (states, print outcomes, symbols, verdicts)
+- `columns`: paged per-code columns (states, print outcomes, symbols, verdicts, parents,
+  container seals); `links`: code references and each container's children
 - `events`: event kinds, the hash chain, audit verification; `_event_index` finds a code's
 - `resolve`: a read to (batch, level, index), the camera's hot path
 - `ranges`: the range-source seam; `scopes`, `reconcile`, `migrations`
@@ -15,7 +16,9 @@ this package opens a transaction, touches a database or the key layout (import-l
 
 from jejak.engine.store._records import OutboxRecord
 from jejak.engine.store.columns import (
+    CONTAINERS,
     PAGE,
+    PARENTS,
     PRINTS,
     STATES,
     SYMBOLS,
@@ -24,6 +27,7 @@ from jejak.engine.store.columns import (
     PageSet,
 )
 from jejak.engine.store.events import AuditReport, Event, EventKind, index_payload
+from jejak.engine.store.links import NO_PARENT, pack_ref, pack_refs, unpack_ref, unpack_refs
 from jejak.engine.store.ranges import CounterRange, LocalRangeSource, RangeSource
 from jejak.engine.store.resolve import Resolution, resolve
 from jejak.engine.store.store import DEFAULT_MAP_SIZE, Store, sorted_unique
@@ -31,8 +35,11 @@ from jejak.engine.store.unit_of_work import Hook, UnitOfWork
 from jejak.engine.store.view import CodeRef, StoreView
 
 __all__ = [
+    "CONTAINERS",
     "DEFAULT_MAP_SIZE",
+    "NO_PARENT",
     "PAGE",
+    "PARENTS",
     "PRINTS",
     "STATES",
     "SYMBOLS",
@@ -53,6 +60,10 @@ __all__ = [
     "StoreView",
     "UnitOfWork",
     "index_payload",
+    "pack_ref",
+    "pack_refs",
     "resolve",
     "sorted_unique",
+    "unpack_ref",
+    "unpack_refs",
 ]

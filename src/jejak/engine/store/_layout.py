@@ -1,4 +1,4 @@
-"""The store's on-disk layout (schema 3): named LMDB databases and their fixed-width key packings.
+"""The store's on-disk layout (schema 4): named LMDB databases and their fixed-width key packings.
 
 All integers in keys are big-endian so that LMDB's byte order is numeric order (cursor range
 scans and `putmulti(append=True)` rely on it).
@@ -21,6 +21,12 @@ prints          batch id, level, page (u32)             paged column: `PrintOutc
 symbols         batch id, level, page (u32)             pre-generated symbol page (opaque)
 verdicts        batch id, level, page (u32)             paged column: `Verdict` (u8) of the
                                                         line's camera verification
+parents         batch id, level, page (u32)             paged column: the code's container, a
+                                                        packed reference (u64; 0: none)
+containers      batch id, level, page (u32)             paged column: `Seal` (u8) of a case or
+                                                        pallet (packed, partial)
+children        container reference (u64)               its children's references (u64 each,
+                                                        little-endian, ascending)
 issued          scope NUL serial                        batch id, level, index (u64)
 issued_list     batch id, level, index (u64)            serial (ASCII)
 events          sequence (u64)                          JSON event, hash-chained
@@ -31,8 +37,13 @@ outbox          sequence (u64)                          JSON record queued for d
 ==============  ======================================  =======================================
 
 Schema 1 (Jejak before the store kernel) had no ``event_index`` and ``outbox``, and packed the
-key epoch of ``counters`` and ``ranges`` in one byte; schema 2 had no ``verdicts``;
-`migrations` moves a store forward.
+key epoch of ``counters`` and ``ranges`` in one byte; schema 2 had no ``verdicts``; schema 3
+had no aggregation (``parents``, ``containers``, ``children``); `migrations` moves a store
+forward.
+
+A code reference packs (batch id, level, index) in one u64: batch id in the top 24 bits, the
+level in the next 8, the index in the low 32; big-endian, references sort by batch, level and
+index, and no reference is 0 (batch ids start at 1).
 """
 
 from __future__ import annotations
@@ -46,13 +57,13 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 PAGE = 1 << 16  # codes per page of a paged column: a state change rewrites 64 KiB at most
 MAX_DATABASES = 64  # room for the databases later schemas add
 DATABASES = (
     "meta", "products", "batches", "batch_ids", "scopes", "counters", "ranges", "states",
     "prints", "symbols", "issued", "issued_list", "events", "event_data", "event_index",
-    "outbox", "verdicts",
+    "outbox", "verdicts", "parents", "containers", "children",
 )  # fmt: skip
 BATCH_WIDE = 0  # the event-index "level" of events about a whole batch (open, close, import)
 SPARSE = 1  # event-index flag: the event's payload lists the indices it touched

@@ -2,8 +2,9 @@
 
 A column is one LMDB database whose keys are (batch id, level, page) and whose values are the
 page's codes' values back to back: ``STATES`` (one `CodeState` byte a code), ``PRINTS`` (one
-`PrintOutcome` byte) and ``VERDICTS`` (one `Verdict` byte: the line's camera verification);
-parent references and activity times are columns of the same kind.
+`PrintOutcome` byte), ``VERDICTS`` (one `Verdict` byte: the line's camera verification),
+``PARENTS`` (the code's container as a packed reference, u64; 0: none) and ``CONTAINERS``
+(one `Seal` byte of a case or pallet); activity times are a column of the same kind.
 A code with no page yet reads as zero. ``SYMBOLS`` uses the same keys for opaque pages of
 pre-generated symbols (their size differs from code to code).
 
@@ -22,7 +23,8 @@ import numpy.typing as npt
 from jejak.engine.store._layout import PAGE, page_key, unpack_page_key
 
 __all__ = [
-    "COLUMNS", "PAGE", "PRINTS", "STATES", "SYMBOLS", "VERDICTS", "PageSet", "PagedColumn",
+    "COLUMNS", "CONTAINERS", "PAGE", "PARENTS", "PRINTS", "STATES", "SYMBOLS", "VERDICTS",
+    "PageSet", "PagedColumn",
 ]  # fmt: skip
 
 Indices = npt.NDArray[np.int64]
@@ -50,7 +52,9 @@ STATES = PagedColumn("states", np.dtype(np.uint8))
 PRINTS = PagedColumn("prints", np.dtype(np.uint8))
 SYMBOLS = PagedColumn("symbols", None)
 VERDICTS = PagedColumn("verdicts", np.dtype(np.uint8))
-COLUMNS = (STATES, PRINTS, SYMBOLS, VERDICTS)
+PARENTS = PagedColumn("parents", np.dtype(np.uint64))
+CONTAINERS = PagedColumn("containers", np.dtype(np.uint8))
+COLUMNS = (STATES, PRINTS, SYMBOLS, VERDICTS, PARENTS, CONTAINERS)
 
 
 def group_by_page(indices: Indices) -> list[tuple[int, Indices, Indices]]:

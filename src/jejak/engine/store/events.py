@@ -56,6 +56,15 @@ class EventKind(StrEnum):
     LINE_STATE = "line.state"  # a PackML state change of a line
     LINE_VERIFY = "line.verify"  # camera verdicts on codes: commissioned or rejected, by reason
     LINE_SAMPLE = "line.sample"  # verified packs taken as retained samples
+    AGG_PACK = "agg.pack"  # children packed into a container (a case, a pallet)
+    AGG_UNPACK = "agg.unpack"  # children taken out of their containers
+    AGG_REPLACE = "agg.replace"  # a child replaced by another in its container
+    AGG_SAMPLE = "agg.sample"  # a pack taken out of its case as a retained sample
+    AGG_RESET = "agg.reset"  # a container's children all replaced at once
+    AGG_DISSOLVE = "agg.dissolve"  # a container emptied
+    AGG_MOVE = "agg.move"  # a container moved into another (a case to another pallet)
+    AGG_DESTROY = "agg.destroy"  # a container destroyed with everything inside it
+    AGG_SEAL = "agg.seal"  # a container closed: full, or partial (the last of a batch)
 
     @classmethod
     def parse(cls, value: str) -> EventKind:

@@ -13,6 +13,9 @@ Schema 1 → 2 (the store kernel):
 
 Schema 2 → 3 (the line): the ``verdicts`` column (one `Verdict` byte a code: what the line's
 camera verification decided) is created empty; no code had a verdict before.
+
+Schema 3 → 4 (aggregation): the ``parents`` and ``containers`` columns and the ``children``
+database are created empty; no code was in a case before.
 """
 
 from __future__ import annotations
@@ -123,4 +126,10 @@ def _v2_to_v3(txn: Any, dbs: dict[str, Any]) -> None:
     """Nothing to move: opening created the empty ``verdicts`` database."""
 
 
-_MIGRATIONS: dict[int, Callable[[Any, dict[str, Any]], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(txn: Any, dbs: dict[str, Any]) -> None:
+    """Nothing to move: opening created the empty aggregation databases."""
+
+
+_MIGRATIONS: dict[int, Callable[[Any, dict[str, Any]], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+}  # fmt: skip

@@ -37,12 +37,12 @@ from jejak.engine.errors import (
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat
 from jejak.engine.sscc import SsccFormat
-from jejak.engine.store import _event_index, _layout, scopes
+from jejak.engine.store import _event_index, _layout, links, scopes
 from jejak.engine.store._core import StoreCore
 from jejak.engine.store._records import OutboxRecord, product_to_json
 from jejak.engine.store.columns import STATES, PagedColumn, PageSet, group_by_page
 from jejak.engine.store.events import Chain, Event, EventKind, index_payload
-from jejak.engine.store.view import StoreView
+from jejak.engine.store.view import CodeRef, StoreView
 
 __all__ = ["Hook", "UnitOfWork", "allowed_mask", "duplicate_code"]
 
@@ -234,6 +234,12 @@ class UnitOfWork(StoreView):
             raise StoreError(f"Column {column.name!r} is not written through pages().")
         return self._page_set(column, record, level)
 
+    def put_children(self, parent: CodeRef, children: links.Refs) -> None:
+        """Write a container's children (packed references; none: it holds nothing). The
+        children's ``parents`` entries are written through `pages` in the same unit."""
+        packed = links.pack_ref(parent.batch_id, parent.level, parent.index)
+        links.put_children(self._txn, self._dbs["children"], packed, children)
+
     def put_page(
         self, column: PagedColumn, record: BatchRecord, level: Level, page: int, data: bytes
     ) -> None:
@@ -303,6 +309,20 @@ class UnitOfWork(StoreView):
                          first=first, last=last, listed=listed)  # fmt: skip
         self._covered.add((batch.batch_id, level))
         return event
+
+    def index(self, event: Event, record: BatchRecord, level: Level, indices: _Indices) -> None:
+        """Enter an event (appended by this unit) in the history of more codes, of any batch:
+        one index entry for each run of consecutive indices (sorted, distinct)."""
+        if not indices.size:
+            return
+        cuts = np.flatnonzero(np.diff(indices) != 1) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [indices.size])) - 1
+        db = self._dbs["event_index"]
+        for first, last in zip(indices[starts].tolist(), indices[ends].tolist(), strict=True):
+            _event_index.add(self._txn, db, record.batch_id, level, event.seq, first=first,
+                             last=last)  # fmt: skip
+        self._covered.add((record.batch_id, level))
 
     def _append(self, kind: EventKind, body: dict[str, Any], payload: bytes | None) -> Event:
         if self._chain is None:

@@ -23,7 +23,7 @@ from jejak.engine.gs1 import ElementString
 from jejak.engine.product import Product
 from jejak.engine.serials import SerialFormat, SerialPermutation
 from jejak.engine.sscc import SsccFormat
-from jejak.engine.store import _event_index, _layout, events
+from jejak.engine.store import _event_index, _layout, events, links
 from jejak.engine.store._cache import EVENTS, StoreCache
 from jejak.engine.store._core import StoreCore
 from jejak.engine.store._records import OutboxRecord, product_from_json
@@ -162,6 +162,30 @@ class StoreView:
             tally = np.bincount(self.states(record, allocation.level), minlength=256)
             result[allocation.level] = {s: int(tally[s]) for s in CodeState if tally[s]}
         return result
+
+    # Aggregation links ---------------------------------------------------------------------
+
+    def parent_of(self, ref: CodeRef) -> CodeRef | None:
+        """The container a code is in (one page read), or None."""
+        page, offset = divmod(ref.index, PAGE)
+        raw = self._txn.get(_layout.page_key(ref.batch_id, ref.level, page),
+                            db=self._dbs["parents"])  # fmt: skip
+        if raw is None or (offset + 1) * 8 > len(raw):
+            return None
+        packed = int.from_bytes(bytes(raw[offset * 8 : offset * 8 + 8]), "little")
+        if packed == links.NO_PARENT:
+            return None
+        batch_id, level, index = links.unpack_ref(packed)
+        return CodeRef(batch_id, Level(level), index)
+
+    def children(self, ref: CodeRef) -> links.Refs:
+        """A container's children as packed references (ascending; see `links`)."""
+        packed = links.pack_ref(ref.batch_id, ref.level, ref.index)
+        return links.children(self._txn, self._dbs["children"], packed)
+
+    def containers(self, record: BatchRecord, level: Level) -> dict[int, int]:
+        """Index -> number of children, for every container of a level that holds any."""
+        return dict(links.containers(self._txn, self._dbs["children"], record.batch_id, level))
 
     # Codes ---------------------------------------------------------------------------------
 

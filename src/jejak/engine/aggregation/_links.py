@@ -1,0 +1,255 @@
+"""Aggregation reads and writes inside one unit of work: the rules checked on whole arrays of
+code references, the ``parents`` column and each container's children written together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from jejak.engine.aggregation.rules import Rule, Seal, capacity, refusal
+from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource
+from jejak.engine.codes import CodeState, Level
+from jejak.engine.store import (
+    CONTAINERS,
+    NO_PARENT,
+    PARENTS,
+    STATES,
+    CodeRef,
+    Event,
+    EventKind,
+    UnitOfWork,
+    pack_ref,
+    unpack_ref,
+)
+
+__all__ = ["Links", "Refs", "as_refs"]
+
+Refs = npt.NDArray[np.uint64]
+_HEAD = np.uint64(32)  # a reference shifted by this is (batch id, level): one group
+_LISTED = 16  # events name up to this many children by code; the payload lists them all
+_PRINTED = (CodeState.ENCODED, CodeState.COMMISSIONED)
+
+
+def as_refs(refs: list[CodeRef] | Refs) -> Refs:
+    if isinstance(refs, np.ndarray):
+        return refs.astype(np.uint64)
+    return np.array([pack_ref(r.batch_id, r.level, r.index) for r in refs], dtype=np.uint64)
+
+
+class Links:
+    """The aggregation of one unit of work. `mixed_pallets`: a pallet may hold cases of other
+    batches (a site setting)."""
+
+    __slots__ = ("_records", "mixed_pallets", "uow")
+
+    def __init__(self, uow: UnitOfWork, *, mixed_pallets: bool = False) -> None:
+        self.uow, self.mixed_pallets = uow, mixed_pallets
+        self._records: dict[int, BatchRecord] = {}
+
+    # Reads -----------------------------------------------------------------------------------
+
+    def record(self, batch_id: int) -> BatchRecord:
+        found = self._records.get(batch_id)
+        if found is None:
+            found = self._records[batch_id] = self.uow.batch_by_id(batch_id)
+        return found
+
+    def hri(self, ref: int) -> str:
+        batch_id, level, index = unpack_ref(ref)
+        return self.uow.code(self.record(batch_id), Level(level), index).hri
+
+    def groups(self, refs: Refs) -> Iterator[tuple[BatchRecord, Level, Any, Any]]:
+        """(batch, level, positions in `refs`, indices) for each batch level `refs` name."""
+        heads = refs >> _HEAD
+        for head in np.unique(heads).tolist():
+            positions = np.flatnonzero(heads == head)
+            record, level = self.record(head >> 8), Level(head & 0xFF)
+            indices = (refs[positions] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+            if int(indices.max()) >= record.level(level).count:
+                wrong = int(refs[positions][int(np.argmax(indices))])
+                raise refusal(Rule.UNKNOWN, f"{record.batch}/{level.name.lower()}/"
+                              f"{wrong & 0xFFFFFFFF}", "no such code")  # fmt: skip
+            yield record, level, positions, indices
+
+    def column(self, column: Any, refs: Refs) -> Any:
+        out = np.zeros(refs.shape[0], dtype=column.dtype)
+        for record, level, positions, indices in self.groups(refs):
+            if column is STATES:
+                out[positions] = self.uow.values(STATES, record, level, indices)
+            else:
+                out[positions] = self.uow.pages(column, record, level).get(indices)
+        return out
+
+    def children(self, parent: int) -> Refs:
+        batch_id, level, index = unpack_ref(parent)
+        return self.uow.children(CodeRef(batch_id, Level(level), index))
+
+    def subtree(self, root: int) -> Refs:
+        """Every code inside `root`, level by level down (not `root` itself)."""
+        found, frontier = [], [root]
+        while frontier:
+            below = [self.children(ref) for ref in frontier]
+            layer = np.concatenate(below) if below else np.zeros(0, dtype=np.uint64)
+            if layer.size:
+                found.append(layer)
+            frontier = layer.tolist()
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
+
+    # Checks ---------------------------------------------------------------------------------
+
+    def check_open(self, refs: Refs) -> None:
+        for record, _, positions, _ in self.groups(refs):
+            if record.status is not BatchStatus.OPEN:
+                raise refusal(Rule.BATCH_CLOSED, self.hri(int(refs[positions[0]])),
+                              f"batch {record.batch!r} is closed")  # fmt: skip
+            if record.level(Level.PRIMARY).source is CodeSource.IDENTIFICATION:
+                raise refusal(Rule.NOT_SERIALIZED, self.hri(int(refs[positions[0]])),
+                              f"batch {record.batch!r} is an identification batch")  # fmt: skip
+
+    def check_distinct(self, refs: Refs) -> None:
+        unique, counts = np.unique(refs, return_counts=True)
+        if unique.size != refs.size:
+            raise refusal(Rule.REPEATED, self.hri(int(unique[np.argmax(counts > 1)])),
+                          "it appears more than once")  # fmt: skip
+
+    def check_free(self, children: Refs, parents: Refs, *, taken: Refs | None = None) -> None:
+        """Each of `children` may go into its container in `parents` (one for each): the
+        level below it, Commissioned, of its batch (or any batch on a mixed pallet), in no
+        container (or in `taken`: being emptied by the same operation)."""
+        containers = np.unique(parents)
+        levels = (containers >> _HEAD) & np.uint64(0xFF)
+        wrong = np.flatnonzero((levels != Level.SECONDARY) & (levels != Level.TERTIARY))
+        if wrong.size:
+            ref = int(containers[wrong[0]])
+            raise refusal(Rule.WRONG_LEVEL, self.hri(ref), f"it is a "
+                          f"{Level(int(levels[wrong[0]])).name.lower()} code, not a "
+                          "container")  # fmt: skip
+        below = ((children >> _HEAD) & np.uint64(0xFF)).astype(np.int64)
+        above = ((parents >> _HEAD) & np.uint64(0xFF)).astype(np.int64)
+        wrong = np.flatnonzero(below != above - 1)
+        if wrong.size:
+            at = int(wrong[0])
+            raise refusal(Rule.WRONG_LEVEL, self.hri(int(children[at])),
+                          f"it is a {Level(int(below[at])).name.lower()} code and "
+                          f"{self.hri(int(parents[at]))!r} a "
+                          f"{Level(int(above[at])).name.lower()}")  # fmt: skip
+        other = (children >> np.uint64(40)) != (parents >> np.uint64(40))
+        if self.mixed_pallets:
+            other &= above != Level.TERTIARY
+        if other.any():
+            at = int(np.argmax(other))
+            child, parent = int(children[at]), int(parents[at])
+            raise refusal(Rule.OTHER_BATCH, self.hri(child), f"it is of batch "
+                          f"{self.record(child >> 40).batch!r}, its container of "
+                          f"{self.record(parent >> 40).batch!r}")  # fmt: skip
+        states = self.column(STATES, children)
+        bad = np.flatnonzero(states != CodeState.COMMISSIONED)
+        if bad.size:
+            raise refusal(Rule.NOT_COMMISSIONED, self.hri(int(children[bad[0]])),
+                          f"it is {CodeState(int(states[bad[0]])).label}")  # fmt: skip
+        held = self.column(PARENTS, children)
+        inside = held != NO_PARENT
+        if taken is not None:
+            inside &= ~np.isin(children, taken)
+        if inside.any():
+            at = int(np.argmax(inside))
+            raise refusal(Rule.HAS_PARENT, self.hri(int(children[at])),
+                          f"it is in {self.hri(int(held[at]))!r}")  # fmt: skip
+
+    def check_printed(self, containers: Refs) -> None:
+        states = self.column(STATES, containers)
+        bad = np.flatnonzero(~np.isin(states, _PRINTED))
+        if bad.size:
+            raise refusal(Rule.NOT_PRINTED, self.hri(int(containers[bad[0]])),
+                          f"it is {CodeState(int(states[bad[0]])).label}")  # fmt: skip
+
+    def check_capacity(self, parent: int, count: int) -> None:
+        batch_id, level, _ = unpack_ref(parent)
+        most = capacity(self.record(batch_id), Level(level))
+        if count > most:
+            raise refusal(Rule.OVER_CAPACITY, self.hri(parent),
+                          f"{count} children for a capacity of {most}")  # fmt: skip
+
+    # Writes ---------------------------------------------------------------------------------
+
+    def set_column(self, column: Any, refs: Refs, values: Any) -> None:
+        values = np.broadcast_to(np.asarray(values, dtype=column.dtype), refs.shape)
+        for record, level, positions, indices in self.groups(refs):
+            self.uow.pages(column, record, level).set(indices, values[positions])
+
+    def move(self, refs: Refs, target: CodeState) -> None:
+        for record, level, _, indices in self.groups(refs):
+            self.uow.move(record, level, np.sort(indices), target)
+
+    def put(self, parent: int, children: Refs) -> None:
+        """`parent` holds exactly `children` now; its seal follows its fill."""
+        batch_id, level, index = unpack_ref(parent)
+        self.uow.put_children(CodeRef(batch_id, Level(level), index), children)
+        self.reseal(np.array([parent], dtype=np.uint64), np.array([children.size]))
+
+    def reseal(self, containers: Refs, counts: npt.NDArray[np.int64]) -> None:
+        """Full at capacity, open when empty or short (unless closed as partial before)."""
+        most = np.array([capacity(self.record(int(ref) >> 40), Level(int(ref) >> 32 & 0xFF))
+                         for ref in containers.tolist()])  # fmt: skip
+        current = self.column(CONTAINERS, containers)
+        seals = np.where(current == Seal.PARTIAL, Seal.PARTIAL, Seal.OPEN)
+        seals[counts == most] = Seal.FULL
+        seals[counts == 0] = Seal.OPEN
+        self.set_column(CONTAINERS, containers, seals)
+
+    def attach(self, children: Refs, parents: Refs) -> None:
+        """Put checked `children` into their `parents` (one for each; commissioning a
+        container whose printed label the station read)."""
+        order = np.argsort(parents, kind="stable")
+        children, parents = children[order], parents[order]
+        containers, starts, counts = np.unique(parents, return_index=True, return_counts=True)
+        self.check_printed(containers)
+        totals = np.empty(containers.size, dtype=np.int64)
+        for at, (parent, start, count) in enumerate(zip(containers.tolist(), starts.tolist(),
+                                                        counts.tolist(), strict=True)):  # fmt: skip
+            held = self.children(parent)
+            self.check_capacity(parent, held.size + count)
+            joined = np.concatenate((held, children[start : start + count]))
+            batch_id, level, index = unpack_ref(parent)
+            self.uow.put_children(CodeRef(batch_id, Level(level), index), joined)
+            totals[at] = joined.size
+        encoded = containers[self.column(STATES, containers) == CodeState.ENCODED]
+        if encoded.size:
+            self.move(encoded, CodeState.COMMISSIONED)
+        self.set_column(PARENTS, children, parents)
+        self.reseal(containers, totals)
+
+    def detach(self, children: Refs) -> dict[int, Refs]:
+        """Take `children` out of their containers; {container: the children it lost}."""
+        parents = self.column(PARENTS, children)
+        held = np.flatnonzero(parents == NO_PARENT)
+        if held.size:
+            raise refusal(Rule.NOT_PACKED, self.hri(int(children[held[0]])),
+                          "it is in no container")  # fmt: skip
+        lost: dict[int, Refs] = {}
+        for parent in np.unique(parents).tolist():
+            gone = children[parents == parent]
+            left = np.setdiff1d(self.children(parent), gone, assume_unique=True)
+            self.put(parent, left)
+            lost[parent] = gone
+        self.set_column(PARENTS, children, NO_PARENT)
+        return lost
+
+    # Events ---------------------------------------------------------------------------------
+
+    def event(self, kind: EventKind, data: Mapping[str, Any], touched: Refs, *,
+              pairs: Refs | None = None) -> Event:  # fmt: skip
+        """Record an operation: in the history of every code it `touched`; its payload the
+        (child, container) pairs it linked or unlinked, when given."""
+        body = dict(data)
+        if 0 < touched.size <= _LISTED:
+            body.setdefault("codes", [self.hri(int(ref)) for ref in np.sort(touched)])
+        body.setdefault("count", int(touched.size))
+        payload = None if pairs is None else pairs.astype(">u8").tobytes()
+        event = self.uow.event(kind, body, payload=payload)
+        for record, level, _, indices in self.groups(np.unique(touched)):
+            self.uow.index(event, record, level, np.sort(indices))
+        return event
