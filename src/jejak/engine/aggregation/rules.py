@@ -32,6 +32,7 @@ class Rule(IntEnum):
     UNKNOWN = 9  # not a code of this store (counterfeit alarm)
     NOT_SERIALIZED = 10  # an identification batch: its packs share one code
     BATCH_CLOSED = 11  # a closed batch never changes
+    NO_READ = 12  # a station read fewer labels than were packed (or not its container's)
 
     @property
     def label(self) -> str:
@@ -59,6 +60,7 @@ _RULES = {
     Rule.UNKNOWN: "only codes this store issued are aggregated",
     Rule.NOT_SERIALIZED: "identification packs share one code and cannot be aggregated",
     Rule.BATCH_CLOSED: "a closed batch never changes",
+    Rule.NO_READ: "a station links only what its camera read, every label of the container",
 }
 _HINTS = {
     Rule.NOT_COMMISSIONED: "verify the pack on the line first, or leave it out",
@@ -74,6 +76,8 @@ _HINTS = {
     Rule.UNKNOWN: "check the code; an unknown code on a pack is a counterfeit suspect",
     Rule.NOT_SERIALIZED: "aggregate serialized (authentication) products only",
     Rule.BATCH_CLOSED: "aggregate while the batch is open",
+    Rule.NO_READ: "take the container to QA: read its labels by hand and pack it with "
+    "`jejak agg pack`",
 }
 
 
