@@ -151,7 +151,8 @@ def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[Lin
                                fault_rate=args.fault_rate, seed=seed,
                                disconnects=args.fault_rate > 0, old_label=old_label,
                                record=records / f"line-{k}.txt")  # fmt: skip
-        runs.append(Run(f"line-{k}", batch, units, settings, sample_every=500))
+        runs.append(Run(f"line-{k}", batch, units, settings, sample_every=500,
+                        aggregate=not identification))  # fmt: skip
     store.close()
     with _Board(runs) as board:
         if len(runs) == 1:  # one line: in this process (a kill of it is a power loss)

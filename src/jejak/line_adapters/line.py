@@ -26,6 +26,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,7 @@ class LineOptions:
     actor: str | None = None
     auto_start: bool = True
     start_timeout: float = 30.0
+    before_close: Callable[[], None] | None = None  # the last packs are binned (stations)
 
 
 @dataclass(slots=True)
@@ -463,6 +465,8 @@ class LineController:
         if early:
             self._clear_line("completed before the end of the run")
         self._run_out()
+        if self.options.before_close is not None:
+            self.options.before_close()
         finish_batch(self.store, self.batch, actor=self.actor, summary=self.summary)
 
     def _run_out(self) -> None:

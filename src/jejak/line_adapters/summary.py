@@ -71,6 +71,9 @@ def count_batch(store: Store, batch: str, summary: LineSummary) -> LineSummary:
         states = view.states(record, Level.PRIMARY)
         prints = view.column(PRINTS, record, Level.PRIMARY)
         verdicts = view.column(VERDICTS, record, Level.PRIMARY)
+        if record.identification is None:  # cases and pallets that hold anything
+            summary.cases = len(view.containers(record, Level.SECONDARY))
+            summary.pallets = len(view.containers(record, Level.TERTIARY))
     outcome = np.bincount(prints, minlength=len(PrintOutcome))
     verdict = np.bincount(verdicts, minlength=len(Verdict))
     printed = prints == PrintOutcome.PRINTED

@@ -6,6 +6,10 @@ start and no end was interrupted (a power loss, a SIGKILL): `interrupted` finds 
 `resume` finishes each — the print ledger's jobs in flight become unknown (never printed
 again), printed codes without a verdict are rejected as `late` (nobody can tell what happened
 to their packs), the packs still due run on a fresh simulated line, and the batch closes.
+
+A run with `aggregate` has a packing cell at the end of its line (`packing`): the good packs
+go into cases and the cases onto pallets, verified and linked, before the batch closes. (A
+resumed run closes its batch without: the cases of the packs still due are packed by QA.)
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,7 @@ from jejak.line_adapters.batch_run import finish_batch
 from jejak.line_adapters.camera.result import CameraKind
 from jejak.line_adapters.line import LineController, LineOptions
 from jejak.line_adapters.sim.line import SimSettings, SimulatedLine
+from jejak.line_adapters.sim.packing import PackingCell
 from jejak.line_adapters.summary import LineSummary, count_batch
 from jejak.printers.device import DeviceKind
 from jejak.printers.symbols import SymbolKind
@@ -64,6 +69,7 @@ class Run:
     units: int
     settings: SimSettings
     sample_every: int | None = None
+    aggregate: bool = False  # a case packer and a palletizer at the end of the line
 
     def to_json(self) -> dict[str, Any]:
         s = self.settings
@@ -71,7 +77,7 @@ class Run:
         settings.update(printer=s.printer.value, camera=s.camera.value, symbol=s.symbol.value,
                         record=None if s.record is None else str(s.record))  # fmt: skip
         return {"phase": "start", "line": self.line, "units": self.units, "settings": settings,
-                "sample_every": self.sample_every}  # fmt: skip
+                "sample_every": self.sample_every, "aggregate": self.aggregate}  # fmt: skip
 
     @classmethod
     def from_json(cls, batch: str, data: dict[str, Any]) -> Run:
@@ -83,7 +89,7 @@ class Run:
                                     "camera": CameraKind(settings["camera"]),
                                     "symbol": SymbolKind(settings["symbol"]),
                                     "record": None if record is None else Path(record)}),
-            sample_every=data.get("sample_every"),
+            sample_every=data.get("sample_every"), aggregate=bool(data.get("aggregate")),
         )  # fmt: skip
 
 
@@ -123,13 +129,30 @@ def run_line(
     left = max(0, run.units - _used(store, run.batch))
     summary = LineSummary(run.line, run.batch, str(store.path), run.units)
     if left and record.status is BatchStatus.OPEN:
-        options = LineOptions(units=left, symbology=run.settings.symbol.symbology,
-                              sample_every=run.sample_every, actor=actor)  # fmt: skip
-        with SimulatedLine(run.line, left, run.settings) as sim:
+        with SimulatedLine(run.line, left, run.settings) as sim, \
+                _packing(store, run, actor, resuming) as cell:  # fmt: skip
+            following = threading.Event()
+
+            def pack_the_rest() -> None:
+                following.set()
+                if cell is not None:
+                    cell.take(sim.conveyor.good)
+                    cell.finish()
+
+            options = LineOptions(units=left, symbology=run.settings.symbol.symbology,
+                                  sample_every=run.sample_every, actor=actor,
+                                  before_close=pack_the_rest)  # fmt: skip
             controller = LineController(store, run.batch, sim.config(), options)
+            follower = None if cell is None else cell.follow(lambda: sim.conveyor.good,
+                                                             following)  # fmt: skip
             if started is not None:
                 started(controller)
-            summary = controller.run(stop)
+            try:
+                summary = controller.run(stop)
+            finally:
+                following.set()
+                if follower is not None:
+                    follower.join()
             summary.units = run.units
             if simulated is not None:
                 simulated(sim)
@@ -143,6 +166,18 @@ def run_line(
             uow.event(EventKind.LINE_RUN, {"phase": "end", "line": run.line,
                                            **summary.as_dict()}, batch=record)  # fmt: skip
     return summary
+
+
+@contextlib.contextmanager
+def _packing(store: Store, run: Run, actor: str, resuming: bool) -> Iterator[PackingCell | None]:
+    """The run's packing cell, when it aggregates (serialized products only)."""
+    record = store.batch(run.batch)
+    if not run.aggregate or resuming or record.identification is not None:
+        yield None
+        return
+    with PackingCell(store, run.batch, symbol=run.settings.symbol, actor=actor,
+                     seed=run.settings.seed) as cell:  # fmt: skip
+        yield cell
 
 
 def _used(store: Store, batch: str) -> int:
