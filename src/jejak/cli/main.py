@@ -46,6 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "printer": ("jejak.cli.printer", "print-job stream, drivers and simulators"),
     "camera": ("jejak.cli.camera", "smart-camera simulators"),
     "line": ("jejak.cli.line", "run, watch and command a packaging line"),
+    "agg": ("jejak.cli.agg", "aggregate packs into cases and pallets, and rework"),
     "demo": ("jejak.cli.demo", "run a simulated packaging line on embedded defaults"),
 }
 
