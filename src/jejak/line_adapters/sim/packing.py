@@ -37,7 +37,7 @@ from jejak.printers.sim.imprint import Imprint
 from jejak.printers.sim.zpl import ZplSimulator
 from jejak.printers.symbols import SymbolKind
 
-__all__ = ["PackingCell", "PackingTally"]
+__all__ = ["PackingCell", "PackingTally", "layer_photo"]
 
 _log = logging.getLogger(__name__)
 _SCALE = 3  # camera pixels per module over the open case
@@ -62,7 +62,7 @@ class PackingTally:
                 "refused": len(self.refused), "samples_pulled": self.samples_pulled}  # fmt: skip
 
 
-def _frame(labels: list[NDArray[np.uint8]], rng: np.random.Generator) -> NDArray[np.uint8]:
+def layer_photo(labels: list[NDArray[np.uint8]], rng: np.random.Generator) -> NDArray[np.uint8]:
     """One photograph of labels side by side, with a dim, noisy sensor's view."""
     tiles = [np.pad(lab.repeat(_SCALE, 0).repeat(_SCALE, 1), _QUIET, constant_values=255)
              for lab in labels]  # fmt: skip
@@ -122,7 +122,7 @@ class _Cell:
             layer = labels[start : start + _LAYER]
             last = start + _LAYER >= len(labels)
             shown = [*layer, own] if last and own is not None else layer
-            station.photograph(_frame(shown, rng), expect=len(shown))
+            station.photograph(layer_photo(shown, rng), expect=len(shown))
         return station.close(len(labels), partial=partial), own
 
 
