@@ -137,6 +137,8 @@ def test_demo_runs_a_simulated_line_that_reconciles(run: Run, tmp_path: Path) ->
     assert summary["printed"] == accounted
     assert summary["printed"] + summary["scrapped"] + summary["print_failed"] == 300
     assert summary["commissioned"] > 0
+    # Every good pack went into a case of 120 (the last one partial), the cases onto a pallet.
+    assert (summary["cases"], summary["pallets"]) == (-(-summary["commissioned"] // 120), 1)
     (line,) = summary["lines"]
     assert KEYS | {"line"} <= set(line)
     assert {k: line[k] for k in KEYS - {"store", "elapsed_s", "packs_per_min"}} == {

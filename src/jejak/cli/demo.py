@@ -233,7 +233,8 @@ def _table(summaries: list[LineSummary], total: dict[str, Any]) -> None:
     rows: list[tuple[str, str]] = [("printed", "printed"), ("commissioned", "commissioned"),
                                    ("sampled", "sampled")]  # fmt: skip
     rows += [(f"rejected: {reason}", reason) for reason in total["rejected"]]
-    rows += [("scrapped (print unknown)", "scrapped"), ("print failed", "print_failed")]
+    rows += [("scrapped (print unknown)", "scrapped"), ("print failed", "print_failed"),
+             ("cases", "cases"), ("pallets", "pallets")]  # fmt: skip
     lines = total["lines"]
     for title, key in rows:
         values = [line["rejected"][key] if title.startswith("rejected") else line[key]
