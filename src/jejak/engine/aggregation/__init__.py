@@ -10,11 +10,14 @@ work with its ``agg.*`` event in the history of each code it touched.
 - `operations.Aggregation`: pack (one container, or bulk links), seal, and the rework
   operations (unpack, replace, sample, reset, dissolve, move, destroy)
 - `tree`: the tree under a code, the path up from it, and `jejak agg show`'s JSON
+- `consistency`: what is wrong with a batch's links (`check`), and its cases and pallets
+  counted (`tally`)
 """
 
+from jejak.engine.aggregation.consistency import check, tally
 from jejak.engine.aggregation.operations import Aggregation
 from jejak.engine.aggregation.rules import Rule, Seal, capacity
 from jejak.engine.aggregation.tree import Tree, as_json, code_names, path, tree
 
-__all__ = ["Aggregation", "Rule", "Seal", "Tree", "as_json", "capacity", "code_names", "path",
-           "tree"]  # fmt: skip
+__all__ = ["Aggregation", "Rule", "Seal", "Tree", "as_json", "capacity", "check", "code_names",
+           "path", "tally", "tree"]  # fmt: skip

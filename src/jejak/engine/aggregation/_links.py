@@ -11,7 +11,8 @@ import numpy.typing as npt
 
 from jejak.engine.aggregation.rules import Rule, Seal, capacity, refusal
 from jejak.engine.batch_record import BatchRecord, BatchStatus, CodeSource
-from jejak.engine.codes import CodeState, Level
+from jejak.engine.codes import TRANSITIONS, CodeState, Level
+from jejak.engine.errors import StoreCorrupted
 from jejak.engine.store import (
     CONTAINERS,
     NO_PARENT,
@@ -31,6 +32,8 @@ Refs = npt.NDArray[np.uint64]
 _HEAD = np.uint64(32)  # a reference shifted by this is (batch id, level): one group
 _LISTED = 16  # events name up to this many children by code; the payload lists them all
 _PRINTED = (CodeState.ENCODED, CodeState.COMMISSIONED)
+_LEVELS = frozenset(int(level) for level in Level)
+_DESTROYABLE = tuple(s for s, targets in TRANSITIONS.items() if CodeState.DESTROYED in targets)
 
 
 def as_refs(refs: list[CodeRef] | Refs) -> Refs:
@@ -58,21 +61,33 @@ class Links:
         return found
 
     def hri(self, ref: int) -> str:
-        batch_id, level, index = unpack_ref(ref)
-        return self.uow.code(self.record(batch_id), Level(level), index).hri
+        record, level = self._batch_level(ref)
+        return self.uow.code(record, level, ref & 0xFFFFFFFF).hri
 
     def groups(self, refs: Refs) -> Iterator[tuple[BatchRecord, Level, Any, Any]]:
         """(batch, level, positions in `refs`, indices) for each batch level `refs` name."""
         heads = refs >> _HEAD
         for head in np.unique(heads).tolist():
             positions = np.flatnonzero(heads == head)
-            record, level = self.record(head >> 8), Level(head & 0xFF)
+            record, level = self._batch_level(int(refs[positions[0]]))
             indices = (refs[positions] & np.uint64(0xFFFFFFFF)).astype(np.int64)
             if int(indices.max()) >= record.level(level).count:
                 wrong = int(refs[positions][int(np.argmax(indices))])
                 raise refusal(Rule.UNKNOWN, f"{record.batch}/{level.name.lower()}/"
                               f"{wrong & 0xFFFFFFFF}", "no such code")  # fmt: skip
             yield record, level, positions, indices
+
+    def _batch_level(self, ref: int) -> tuple[BatchRecord, Level]:
+        """The batch and level a reference names; a refusal when the store has no such
+        batch or level (a reference made up, or from another store)."""
+        batch_id, level, index = unpack_ref(ref)
+        if level not in _LEVELS:
+            raise refusal(Rule.UNKNOWN, f"{batch_id}/{level}/{index}", "no such level")
+        try:
+            return self.record(batch_id), Level(level)
+        except StoreCorrupted:
+            raise refusal(Rule.UNKNOWN, f"{batch_id}/{Level(level).name.lower()}/{index}",
+                          "no such batch") from None  # fmt: skip
 
     def column(self, column: Any, refs: Refs) -> Any:
         out = np.zeros(refs.shape[0], dtype=column.dtype)
@@ -115,11 +130,8 @@ class Links:
             raise refusal(Rule.REPEATED, self.hri(int(unique[np.argmax(counts > 1)])),
                           "it appears more than once")  # fmt: skip
 
-    def check_free(self, children: Refs, parents: Refs, *, taken: Refs | None = None) -> None:
-        """Each of `children` may go into its container in `parents` (one for each): the
-        level below it, Commissioned, of its batch (or any batch on a mixed pallet), in no
-        container (or in `taken`: being emptied by the same operation)."""
-        containers = np.unique(parents)
+    def check_container(self, containers: Refs) -> None:
+        """Each of `containers` is a container: a secondary or tertiary code."""
         levels = (containers >> _HEAD) & np.uint64(0xFF)
         wrong = np.flatnonzero((levels != Level.SECONDARY) & (levels != Level.TERTIARY))
         if wrong.size:
@@ -127,6 +139,21 @@ class Links:
             raise refusal(Rule.WRONG_LEVEL, self.hri(ref), f"it is a "
                           f"{Level(int(levels[wrong[0]])).name.lower()} code, not a "
                           "container")  # fmt: skip
+
+    def check_destroyable(self, refs: Refs) -> None:
+        """Each of `refs` may become Destroyed (it is Commissioned, Sampled or Inactive)."""
+        states = self.column(STATES, refs)
+        bad = np.flatnonzero(~np.isin(states, _DESTROYABLE))
+        if bad.size:
+            raise refusal(Rule.NOT_COMMISSIONED, self.hri(int(refs[bad[0]])),
+                          f"it is {CodeState(int(states[bad[0]])).label} and cannot be "
+                          "destroyed")  # fmt: skip
+
+    def check_free(self, children: Refs, parents: Refs, *, taken: Refs | None = None) -> None:
+        """Each of `children` may go into its container in `parents` (one for each): the
+        level below it, Commissioned, of its batch (or any batch on a mixed pallet), in no
+        container (or in `taken`: being emptied by the same operation)."""
+        self.check_container(np.unique(parents))
         below = ((children >> _HEAD) & np.uint64(0xFF)).astype(np.int64)
         above = ((parents >> _HEAD) & np.uint64(0xFF)).astype(np.int64)
         wrong = np.flatnonzero(below != above - 1)
@@ -223,12 +250,15 @@ class Links:
         self.reseal(containers, totals)
 
     def detach(self, children: Refs) -> dict[int, Refs]:
-        """Take `children` out of their containers; {container: the children it lost}."""
+        """Take `children` out of their containers; {container: the children it lost}.
+        Both the children and their containers must be of open batches (on a mixed pallet
+        they need not be of the same one)."""
         parents = self.column(PARENTS, children)
         held = np.flatnonzero(parents == NO_PARENT)
         if held.size:
             raise refusal(Rule.NOT_PACKED, self.hri(int(children[held[0]])),
                           "it is in no container")  # fmt: skip
+        self.check_open(np.concatenate((np.unique(parents), children)))
         lost: dict[int, Refs] = {}
         for parent in np.unique(parents).tolist():
             gone = children[parents == parent]

@@ -64,8 +64,11 @@ class Aggregation:
             parents = np.full(kids.size, container, dtype=np.uint64)
             one = np.array([container], dtype=np.uint64)
             links.check_open(np.concatenate((one, kids)))
+            links.check_container(one)
             links.check_distinct(kids)
             links.check_free(kids, parents)
+            if not kids.size:
+                links.check_printed(one)
             links.attach(kids, parents)
             if partial:
                 _close_partial(links, container)
@@ -79,6 +82,10 @@ class Aggregation:
         see `jejak.engine.store.links`), checked as `pack` checks, in units of work of up to
         a million links (a third-party case packer's file, a station's backlog)."""
         children, parents = as_refs(children), as_refs(parents)
+        if children.shape != parents.shape or children.ndim != 1:
+            raise ValueError(f"Invalid bulk links: {children.shape[0]} children for "
+                             f"{parents.shape[0]} containers; expected one container for each "
+                             "child.")  # fmt: skip
         with self.store.unit_of_work(self.actor) as uow:
             Links(uow).check_distinct(children)
         for lo in range(0, children.size, _CHUNK):
@@ -103,9 +110,11 @@ class Aggregation:
             container = _ref(parent)
             one = np.array([container], dtype=np.uint64)
             links.check_open(one)
+            links.check_container(one)
             _close_partial(links, container)
+            seal = Seal(int(links.column(CONTAINERS, one)[0]))
             links.event(EventKind.AGG_SEAL, {"parent": links.hri(container),
-                                             "seal": Seal.PARTIAL.label}, one)  # fmt: skip
+                                             "seal": seal.label}, one)  # fmt: skip
 
     # Rework -------------------------------------------------------------------------------
 
@@ -113,6 +122,8 @@ class Aggregation:
         """Take codes out of their containers: they are free to be packed again (or
         destroyed). The containers need not be named."""
         kids = as_refs(list(children))
+        if not kids.size:
+            return 0
         with self.store.unit_of_work(self.actor) as uow:
             links = self._links(uow)
             links.check_open(kids)
@@ -136,8 +147,10 @@ class Aggregation:
             container = _container_of(links, gone)
             parents = np.array([container], dtype=np.uint64)
             links.check_free(pair[1:], parents)
+            partial = _is_partial(links, container)
             links.detach(pair[:1])
             links.attach(pair[1:], parents)
+            _keep_partial(links, container, partial)
             links.event(EventKind.AGG_REPLACE, {"parent": links.hri(container),
                                                 "old": links.hri(gone), "new": links.hri(coming)},
                         np.array([container, gone, coming], dtype=np.uint64),
@@ -147,6 +160,8 @@ class Aggregation:
     def sample(self, codes: Sequence[CodeRef]) -> int:
         """Take packs as retained samples: out of their cases (if in one) and Sampled."""
         kids = as_refs(list(codes))
+        if not kids.size:
+            return 0
         with self.store.unit_of_work(self.actor) as uow:
             links = self._links(uow)
             links.check_open(kids)
@@ -178,13 +193,16 @@ class Aggregation:
             links = self._links(uow)
             one = np.array([container], dtype=np.uint64)
             links.check_open(np.concatenate((one, kids)))
+            links.check_container(one)
             links.check_distinct(kids)
             held = links.children(container)
             parents = np.full(kids.size, container, dtype=np.uint64)
             links.check_free(kids, parents, taken=held)
+            partial = _is_partial(links, container)
             if held.size:
                 links.detach(held)
             links.attach(kids, parents)
+            _keep_partial(links, container, partial)
             links.event(EventKind.AGG_RESET, {"parent": links.hri(container),
                                               "removed": int(held.size)},
                         np.unique(np.concatenate((one, held, kids))),
@@ -198,6 +216,7 @@ class Aggregation:
             links = self._links(uow)
             one = np.array([container], dtype=np.uint64)
             links.check_open(one)
+            links.check_container(one)
             held = links.children(container)
             if not held.size:
                 raise refusal(Rule.NOT_PACKED, links.hri(container), "it holds nothing")
@@ -236,6 +255,8 @@ class Aggregation:
             links.check_open(one)
             inside = links.subtree(root)
             doomed = np.concatenate((one, inside))
+            links.check_open(doomed)
+            links.check_destroyable(doomed)
             was = int(links.column(PARENTS, one)[0])
             if was:
                 links.detach(one)
@@ -270,6 +291,18 @@ def _close_partial(links: Links, container: int) -> None:
         raise refusal(Rule.NOT_PACKED, links.hri(container), "it holds nothing to close")
     if held < capacity(links.record(container >> 40), Level(container >> 32 & 0xFF)):
         links.set_column(CONTAINERS, np.array([container], dtype=np.uint64), Seal.PARTIAL)
+
+
+def _is_partial(links: Links, container: int) -> bool:
+    one = np.array([container], dtype=np.uint64)
+    return bool(links.column(CONTAINERS, one)[0] == Seal.PARTIAL)
+
+
+def _keep_partial(links: Links, container: int, partial: bool) -> None:
+    """A container closed as partial stays so through a rework that leaves it short of its
+    capacity and not empty (a replaced pack, a reset case)."""
+    if partial and links.children(container).size:
+        _close_partial(links, container)
 
 
 def _unref(ref: int) -> CodeRef:
