@@ -46,8 +46,8 @@ def packer(store: Store, zpl_simulator: StartZpl) -> Iterator[tuple[Station, Zpl
     store.open_batch(make_request("B1", quantity=30), serial_format=FORMAT, actor="qa")
     commissioned(store, "B1", 24)
     printer = zpl_simulator(triggered=True)
-    device = _devices.printer_for(PrinterConfig(DeviceKind.ZPL, Address("127.0.0.1",
-                                                                          printer.port)))  # fmt: skip
+    address = Address("127.0.0.1", printer.port)
+    device = _devices.printer_for(PrinterConfig(DeviceKind.ZPL, address))
     device.connect()
     labeller = Labeller(store, "B1", Level.SECONDARY, device, name="cases", actor="qa")
     try:
@@ -101,7 +101,8 @@ def test_the_last_case_closes_partial(store: Store, packer: tuple[Station, ZplSi
     station, printer = packer
     closed = close_case(station, printer, labels(store, "B1", Level.PRIMARY, list(range(5))), 5,
                         partial=True)  # fmt: skip
-    assert closed.linked and closed.partial
+    assert closed.linked
+    assert closed.partial
     record = store.batch("B1")
     with store.view() as view:
         found = tree(view, CodeRef(record.batch_id, Level.SECONDARY, 0))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from jejak.engine.aggregation._links import Links, Refs, as_refs
+from jejak.engine.aggregation._links import Links, Refs, as_refs, distinct
 from jejak.engine.aggregation.rules import Rule, Seal, capacity, refusal
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.store import (
@@ -92,10 +92,10 @@ class Aggregation:
             kids, into = children[lo : lo + _CHUNK], parents[lo : lo + _CHUNK]
             with self.store.unit_of_work(self.actor) as uow:
                 links = self._links(uow)
-                links.check_open(np.concatenate((np.unique(into), kids)))
+                links.check_open(np.concatenate((distinct(into), kids)))
                 links.check_free(kids, into)
                 links.attach(kids, into)
-                containers = np.unique(into)
+                containers = distinct(into)
                 first = links.hri(int(containers[0]))
                 links.event(EventKind.AGG_PACK, {"containers": int(containers.size),
                                                  "first": first, "links": int(kids.size)},
@@ -132,7 +132,7 @@ class Aggregation:
             parents = np.concatenate([np.full(v.size, k, dtype=np.uint64)
                                       for k, v in lost.items()])  # fmt: skip
             kids = np.concatenate(list(lost.values()))
-            links.event(EventKind.AGG_UNPACK, {}, np.concatenate((np.unique(parents), kids)),
+            links.event(EventKind.AGG_UNPACK, {}, np.concatenate((distinct(parents), kids)),
                         pairs=_pairs(kids, parents))  # fmt: skip
         return int(kids.size)
 
@@ -181,7 +181,7 @@ class Aggregation:
             if packed.size:
                 links.detach(packed)
             links.move(kids, CodeState.SAMPLED)
-            links.event(EventKind.AGG_SAMPLE, {}, np.concatenate((np.unique(parents), kids)),
+            links.event(EventKind.AGG_SAMPLE, {}, np.concatenate((distinct(parents), kids)),
                         pairs=_pairs(packed, parents))  # fmt: skip
         return int(kids.size)
 
@@ -205,7 +205,7 @@ class Aggregation:
             _keep_partial(links, container, partial)
             links.event(EventKind.AGG_RESET, {"parent": links.hri(container),
                                               "removed": int(held.size)},
-                        np.unique(np.concatenate((one, held, kids))),
+                        distinct(np.concatenate((one, held, kids))),
                         pairs=_pairs(kids, parents))  # fmt: skip
         return int(kids.size)
 
@@ -242,7 +242,7 @@ class Aggregation:
                 links.detach(one)
             links.attach(one, into)
             data = {"parent": links.hri(target), "from": links.hri(was) if was else None}
-            touched = np.unique(np.array([r for r in (moving, target, was) if r], np.uint64))
+            touched = distinct(np.array([r for r in (moving, target, was) if r], np.uint64))
             links.event(EventKind.AGG_MOVE, data, touched, pairs=_pairs(one, into))
 
     def destroy(self, code: CodeRef) -> int:
@@ -265,7 +265,7 @@ class Aggregation:
             _empty(links, doomed)
             links.move(doomed, CodeState.DESTROYED)
             data = {"root": links.hri(root), "from": links.hri(was) if was else None}
-            touched = np.unique(np.concatenate((doomed, [was] if was else [])).astype(np.uint64))
+            touched = distinct(np.concatenate((doomed, [was] if was else [])).astype(np.uint64))
             links.event(EventKind.AGG_DESTROY, data, touched)
         return int(doomed.size)
 
