@@ -22,7 +22,6 @@ the verdicts (`LineEvents`).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import deque
@@ -37,6 +36,7 @@ from jejak.engine.store import EventKind, Store
 from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict
 from jejak.line_adapters import _devices
+from jejak.line_adapters._mailbox import Mailbox
 from jejak.line_adapters._stream import LineStream
 from jejak.line_adapters._tracking import Track, Tracks
 from jejak.line_adapters.batch_run import finish_batch, run_units
@@ -102,9 +102,7 @@ class LineController:
                                   actor=self.actor)  # fmt: skip
         self.verifier.committed = self.samples.committed
         self.counts = _Counts()
-        self._commands: queue.SimpleQueue[tuple[Command, queue.SimpleQueue[object]]] = (
-            queue.SimpleQueue())  # fmt: skip
-        self._ended = threading.Event()  # the run is over: requests are refused at once
+        self._mailbox = Mailbox()  # commands from the control socket's thread
         self._position = 0
         self._last_reject_at = 0  # the reject point of the last pack detected
         self._detect_times: deque[float] = deque(maxlen=_SPEED_PACKS)  # of the last packs
@@ -137,13 +135,13 @@ class LineController:
                 if stop is not None and stop.is_set() and self.machine.state is not State.STOPPING:
                     self.command(Command.STOP, reason="stopped by the operator")
                     continue
-                self._serve_commands()
+                self._mailbox.serve(self._operator_command)
                 if self.machine.state in (State.EXECUTE, State.SUSPENDED, State.HELD):
                     self._step()
                 else:
                     time.sleep(0.01)
         finally:
-            self._ended.set()  # no command is served any more
+            self._mailbox.end()
             self._shut_down()
         self.summary.elapsed_s = time.monotonic() - self._started
         return count_batch(self.store, self.batch, self.summary)
@@ -157,37 +155,15 @@ class LineController:
     def request(self, command: Command, timeout: float = 10.0) -> object:
         """From another thread (the control socket): the command, run on the line's thread;
         the new state, or the error it met."""
-        reply: queue.SimpleQueue[object] = queue.SimpleQueue()
-        if self._ended.is_set():
-            return self._not_running()
-        self._commands.put((command, reply))
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return reply.get(timeout=0.05)
-            except queue.Empty:
-                if self._ended.is_set():  # taken just before the end, or never
-                    return reply.get_nowait() if not reply.empty() else self._not_running()
-                if time.monotonic() > deadline:
-                    return LineError(f"The line did not take {command.name.lower()} within "
-                                     f"{timeout:g} s. Hint: is it busy completing? Ask "
-                                     "again.")  # fmt: skip
+        return self._mailbox.request(command, timeout, self._not_running)
+
+    def _operator_command(self, command: Command) -> State:
+        return self.command(command, reason="operator command")
 
     def _not_running(self) -> LineError:
         return LineError(f"The line is not running: its run of batch {self.batch!r} ended in "
                          f"state {self.machine.state.label}. Hint: `jejak line status` shows "
                          "how it ended.")  # fmt: skip
-
-    def _serve_commands(self) -> None:
-        while True:
-            try:
-                command, reply = self._commands.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                reply.put(self.command(command, reason="operator command"))
-            except JejakError as error:
-                reply.put(error)
 
     def _act(self) -> None:
         """Carry out acting states until the machine rests in a wait state."""
