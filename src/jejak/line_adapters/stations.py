@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from jejak.engine.aggregation import Aggregation, Rule
 from jejak.engine.codes import Level
-from jejak.engine.errors import AggregationRefused, DeviceFault, JejakError, UnknownCode
+from jejak.engine.errors import AggregationRefused, DeviceFault, JejakError
 from jejak.engine.listing import code_texts
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.store import CodeRef, Store
@@ -201,7 +201,7 @@ class Station:
         try:
             prefix = "" if read.symbology is None else read.symbology.value
             return self.store.resolve(prefix + text).ref
-        except (UnknownCode, JejakError, ValueError):
+        except (JejakError, ValueError):  # UnknownCode among them
             raise AggregationRefused(
                 f"Cannot aggregate {text!r}: no code of this store; only codes this store "
                 "issued are aggregated. Hint: a counterfeit suspect; take the container to QA.",

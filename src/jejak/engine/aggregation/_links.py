@@ -26,10 +26,11 @@ from jejak.engine.store import (
     unpack_ref,
 )
 
-__all__ = ["Links", "Refs", "as_refs", "distinct"]
+__all__ = ["Links", "Refs", "as_refs", "by_level", "code_ref", "distinct"]
 
 Refs = npt.NDArray[np.uint64]
-_HEAD = np.uint64(32)  # a reference shifted by this is (batch id, level): one group
+_HEAD = np.uint64(32)
+_INDEX = np.uint64(0xFFFFFFFF)  # a reference shifted by this is (batch id, level): one group
 _LISTED = 16  # events name up to this many children by code; the payload lists them all
 _PRINTED = (CodeState.ENCODED, CodeState.COMMISSIONED)
 _LEVELS = frozenset(int(level) for level in Level)
@@ -43,6 +44,21 @@ def distinct(refs: Refs) -> Refs:
         refs = np.sort(refs)
         refs = refs[np.concatenate(([True], refs[1:] != refs[:-1]))]
     return refs
+
+
+def code_ref(ref: int) -> CodeRef:
+    """The code a packed reference names."""
+    batch_id, level, index = unpack_ref(ref)
+    return CodeRef(batch_id, Level(level), index)
+
+
+def by_level(refs: Refs) -> Iterator[tuple[int, Any, Any]]:
+    """(one reference of the group, positions in `refs`, indices) for each (batch, level)
+    `refs` name: what one column read or one code-text call takes."""
+    heads = refs >> _HEAD
+    for head in distinct(heads).tolist():
+        positions = np.flatnonzero(heads == head)
+        yield int(refs[positions[0]]), positions, (refs[positions] & _INDEX).astype(np.int64)
 
 
 def as_refs(refs: list[CodeRef] | Refs) -> Refs:
@@ -75,11 +91,8 @@ class Links:
 
     def groups(self, refs: Refs) -> Iterator[tuple[BatchRecord, Level, Any, Any]]:
         """(batch, level, positions in `refs`, indices) for each batch level `refs` name."""
-        heads = refs >> _HEAD
-        for head in distinct(heads).tolist():
-            positions = np.flatnonzero(heads == head)
-            record, level = self._batch_level(int(refs[positions[0]]))
-            indices = (refs[positions] & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        for first, positions, indices in by_level(refs):
+            record, level = self._batch_level(first)
             if int(indices.max()) >= record.level(level).count:
                 wrong = int(refs[positions][int(np.argmax(indices))])
                 raise refusal(Rule.UNKNOWN, f"{record.batch}/{level.name.lower()}/"

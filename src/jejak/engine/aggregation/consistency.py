@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from jejak.engine.aggregation._links import code_ref
 from jejak.engine.aggregation.rules import Seal, capacity
 from jejak.engine.aggregation.tree import _column, code_names
 from jejak.engine.batch_record import BatchRecord
@@ -90,7 +91,7 @@ def _child_side(view: StoreView, record: BatchRecord, level: Level) -> list[str]
                          f"{_name(view, container)!r} as its container: not the level "
                          "above" for ref in mine.tolist()]  # fmt: skip
             continue
-        listed = view.children(_code_ref(container))
+        listed = view.children(code_ref(container))
         problems += [f"{_name(view, int(ref))!r} names {_name(view, container)!r} as its "
                      "container, whose children do not include it"
                      for ref in mine[~np.isin(mine, listed)].tolist()]  # fmt: skip
@@ -147,7 +148,3 @@ def _container_side(view: StoreView, record: BatchRecord, level: Level) -> list[
 
 def _name(view: StoreView, ref: int) -> str:
     return code_names(view, np.array([ref], dtype=np.uint64))[0]
-
-
-def _code_ref(ref: int) -> CodeRef:
-    return CodeRef(ref >> 40, Level(ref >> 32 & 0xFF), ref & 0xFFFFFFFF)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from jejak.engine.aggregation._links import Links, Refs, as_refs, distinct
+from jejak.engine.aggregation._links import Links, Refs, as_refs, code_ref, distinct
 from jejak.engine.aggregation.rules import Rule, Seal, capacity, refusal
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.store import (
@@ -155,7 +155,7 @@ class Aggregation:
                                                 "old": links.hri(gone), "new": links.hri(coming)},
                         np.array([container, gone, coming], dtype=np.uint64),
                         pairs=_pairs(pair[1:], parents))  # fmt: skip
-        return _unref(container)
+        return code_ref(container)
 
     def sample(self, codes: Sequence[CodeRef]) -> int:
         """Take packs as retained samples: out of their cases (if in one) and Sampled."""
@@ -303,7 +303,3 @@ def _keep_partial(links: Links, container: int, partial: bool) -> None:
     capacity and not empty (a replaced pack, a reset case)."""
     if partial and links.children(container).size:
         _close_partial(links, container)
-
-
-def _unref(ref: int) -> CodeRef:
-    return CodeRef(ref >> 40, Level(ref >> 32 & 0xFF), ref & 0xFFFFFFFF)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from jejak.engine.aggregation._links import by_level, code_ref
 from jejak.engine.aggregation.rules import Seal
 from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.listing import code_texts
@@ -62,7 +63,7 @@ def tree(view: StoreView, root: CodeRef) -> Tree:
     while frontier.size and int(frontier[0]) >> 32 & 0xFF != Level.PRIMARY:
         below, up = [], []
         for at, ref in enumerate(frontier.tolist()):
-            kids = view.children(_code_ref(ref))
+            kids = view.children(code_ref(ref))
             below.append(kids)
             up.append(np.full(kids.size, offset + at, dtype=np.int64))
         offset += frontier.size
@@ -87,12 +88,9 @@ def path(view: StoreView, code: CodeRef) -> list[CodeRef]:
 def code_names(view: StoreView, refs: Refs, form: CodeForm = CodeForm.HRI) -> list[str]:
     """The codes `refs` name, in that order, as text (HRI by default)."""
     out = [""] * int(refs.size)
-    parts = unpack_refs(refs)
-    heads = refs >> np.uint64(32)
-    for head in np.unique(heads).tolist():
-        positions = np.flatnonzero(heads == head)
-        record = view.batch_by_id(head >> 8)
-        texts = code_texts(view, record, Level(head & 0xFF), parts[positions, 2], form=form)
+    for first, positions, indices in by_level(refs):
+        code = code_ref(first)
+        texts = code_texts(view, view.batch_by_id(code.batch_id), code.level, indices, form=form)
         for at, text in zip(positions.tolist(), texts, strict=True):
             out[at] = text.decode("ascii", errors="replace")
     return out
@@ -123,16 +121,9 @@ def as_json(view: StoreView, found: Tree, code_path: list[CodeRef]) -> dict[str,
                                               for r in code_path], dtype=np.uint64)))  # fmt: skip
 
 
-def _code_ref(ref: int) -> CodeRef:
-    return CodeRef(ref >> 40, Level(ref >> 32 & 0xFF), ref & 0xFFFFFFFF)
-
-
 def _column(view: StoreView, column: Any, refs: Refs) -> Any:
     out = np.zeros(refs.size, dtype=column.dtype)
-    parts = unpack_refs(refs)
-    heads = refs >> np.uint64(32)
-    for head in np.unique(heads).tolist():
-        positions = np.flatnonzero(heads == head)
-        record = view.batch_by_id(head >> 8)
-        out[positions] = view.values(column, record, Level(head & 0xFF), parts[positions, 2])
+    for first, positions, indices in by_level(refs):
+        code = code_ref(first)
+        out[positions] = view.values(column, view.batch_by_id(code.batch_id), code.level, indices)
     return out
