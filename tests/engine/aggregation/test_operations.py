@@ -404,6 +404,31 @@ def test_pack_many_links_many_containers_in_one_event(line: Line) -> None:
     assert store.history(line.p(35))[-1].seq == store.history(line.c(2))[-1].seq == event.seq
 
 
+def test_pack_many_in_any_order_keeps_what_a_case_holds_and_lists_children_ascending(
+    line: Line,
+) -> None:
+    store = line.store
+    line.agg.pack(line.c(1), [line.p(i) for i in (15, 12, 13)])
+    order = np.random.default_rng(7).permutation(np.arange(14, 36)[np.arange(14, 36) != 15])
+    kids = pack_refs(line.b1.batch_id, P, order)
+    into = pack_refs(line.b1.batch_id, S, np.where(order < 24, 1, 2))
+    assert line.agg.pack_many(kids, into) == 21
+    assert children(store, line.c(1)) == [line.p(i) for i in range(12, 24)]
+    assert children(store, line.c(2)) == [line.p(i) for i in range(24, 36)]
+    assert (seal(store, line.c(1)), seal(store, line.c(2))) == (Seal.FULL, Seal.FULL)
+
+
+def test_pack_many_counts_what_a_case_holds_against_its_capacity(line: Line) -> None:
+    line.agg.pack(line.c(1), [line.p(i) for i in range(12, 18)])
+    before = snapshot(line.store)
+    with pytest.raises(AggregationRefused) as caught:
+        line.agg.pack_many(pack_refs(line.b1.batch_id, P, np.arange(18, 25)),
+                           pack_refs(line.b1.batch_id, S, np.full(7, 1)))  # fmt: skip
+    assert (caught.value.rule, caught.value.code) == (Rule.OVER_CAPACITY, line.name(line.c(1)))
+    assert "13 children for a capacity of 12" in str(caught.value)
+    assert snapshot(line.store) == before
+
+
 @pytest.mark.parametrize(
     ("kids", "into", "rule", "culprit"),
     [

@@ -40,10 +40,19 @@ _DESTROYABLE = tuple(s for s, targets in TRANSITIONS.items() if CodeState.DESTRO
 def distinct(refs: Refs) -> Refs:
     """Sorted distinct references: by sorting (numpy 2's hash-based `np.unique` is about 30
     times slower on a million references; see `store.sorted_unique`)."""
-    if refs.size > 1 and not bool(np.all(refs[1:] > refs[:-1])):
+    if refs.size < 2 or bool(np.all(refs[1:] > refs[:-1])):
+        return refs
+    if not bool(np.all(refs[1:] >= refs[:-1])):
         refs = np.sort(refs)
-        refs = refs[np.concatenate(([True], refs[1:] != refs[:-1]))]
-    return refs
+    return refs[np.concatenate(([True], refs[1:] != refs[:-1]))]
+
+
+def _in_runs(children: Refs, parents: Refs) -> bool:
+    """Whether the pairs are in (parent, child) order already: no sort needed."""
+    if parents.size < 2:
+        return True
+    same = parents[1:] == parents[:-1]
+    return bool(np.all((parents[1:] > parents[:-1]) | (same & (children[1:] > children[:-1]))))
 
 
 def code_ref(ref: int) -> CodeRef:
@@ -56,6 +65,9 @@ def by_level(refs: Refs) -> Iterator[tuple[int, Any, Any]]:
     """(one reference of the group, positions in `refs`, indices) for each (batch, level)
     `refs` name: what one column read or one code-text call takes."""
     heads = refs >> _HEAD
+    if refs.size and int(heads.min()) == int(heads.max()):  # one batch level: no grouping
+        yield int(refs[0]), slice(None), (refs & _INDEX).astype(np.int64)
+        return
     for head in distinct(heads).tolist():
         positions = np.flatnonzero(heads == head)
         yield int(refs[positions[0]]), positions, (refs[positions] & _INDEX).astype(np.int64)
@@ -140,13 +152,15 @@ class Links:
     def check_open(self, refs: Refs) -> None:
         for record, _, positions, _ in self.groups(refs):
             if record.status is not BatchStatus.OPEN:
-                raise refusal(Rule.BATCH_CLOSED, self.hri(int(refs[positions[0]])),
+                raise refusal(Rule.BATCH_CLOSED, self.hri(int(refs[positions][0])),
                               f"batch {record.batch!r} is closed")  # fmt: skip
             if record.level(Level.PRIMARY).source is CodeSource.IDENTIFICATION:
-                raise refusal(Rule.NOT_SERIALIZED, self.hri(int(refs[positions[0]])),
+                raise refusal(Rule.NOT_SERIALIZED, self.hri(int(refs[positions][0])),
                               f"batch {record.batch!r} is an identification batch")  # fmt: skip
 
     def check_distinct(self, refs: Refs) -> None:
+        if refs.size < 2 or bool(np.all(refs[1:] > refs[:-1])):
+            return
         ordered = np.sort(refs)
         repeated = np.flatnonzero(ordered[1:] == ordered[:-1])
         if repeated.size:
@@ -216,12 +230,21 @@ class Links:
             raise refusal(Rule.NOT_PRINTED, self.hri(int(containers[bad[0]])),
                           f"it is {CodeState(int(states[bad[0]])).label}")  # fmt: skip
 
-    def check_capacity(self, parent: int, count: int) -> None:
-        batch_id, level, _ = unpack_ref(parent)
-        most = capacity(self.record(batch_id), Level(level))
-        if count > most:
-            raise refusal(Rule.OVER_CAPACITY, self.hri(parent),
-                          f"{count} children for a capacity of {most}")  # fmt: skip
+    def check_capacity(self, containers: Refs, counts: npt.NDArray[np.int64]) -> None:
+        """Each of `containers` may hold its number of children in `counts`."""
+        over = np.flatnonzero(counts > self.capacities(containers))
+        if over.size:
+            at = int(over[0])
+            parent = int(containers[at])
+            raise refusal(Rule.OVER_CAPACITY, self.hri(parent), f"{int(counts[at])} children "
+                          f"for a capacity of {int(self.capacities(containers)[at])}")  # fmt: skip
+
+    def capacities(self, containers: Refs) -> npt.NDArray[np.int64]:
+        """The capacity of each of `containers` (its batch's, at its level)."""
+        most = np.zeros(containers.size, dtype=np.int64)
+        for record, level, positions, _ in self.groups(containers):
+            most[positions] = capacity(record, level)
+        return most
 
     # Writes ---------------------------------------------------------------------------------
 
@@ -242,34 +265,32 @@ class Links:
 
     def reseal(self, containers: Refs, counts: npt.NDArray[np.int64]) -> None:
         """Full at capacity, open when empty or short (unless closed as partial before)."""
-        most = np.array([capacity(self.record(int(ref) >> 40), Level(int(ref) >> 32 & 0xFF))
-                         for ref in containers.tolist()])  # fmt: skip
         current = self.column(CONTAINERS, containers)
         seals = np.where(current == Seal.PARTIAL, Seal.PARTIAL, Seal.OPEN)
-        seals[counts == most] = Seal.FULL
+        seals[counts == self.capacities(containers)] = Seal.FULL
         seals[counts == 0] = Seal.OPEN
         self.set_column(CONTAINERS, containers, seals)
 
     def attach(self, children: Refs, parents: Refs) -> None:
         """Put checked `children` into their `parents` (one for each; commissioning a
-        container whose printed label the station read)."""
-        if parents.size > 1 and not bool(np.all(parents[1:] >= parents[:-1])):
-            order = np.argsort(parents, kind="stable")
-            children, parents = children[order], parents[order]
-        starts = np.flatnonzero(np.concatenate(([True], parents[1:] != parents[:-1])))
-        starts = starts[starts < parents.size]  # none when nothing is attached
-        containers = parents[starts]
-        counts = np.diff(np.concatenate((starts, [parents.size])))
+        container whose printed label the station read): every container's children list
+        written in one batched put, the children it held already kept."""
+        held = self.uow.children_of(distinct(parents))
+        kids, into = children, parents
+        if held:
+            kids = np.concatenate([children, *held.values()])
+            into = np.concatenate([parents, *(np.full(refs.size, ref, dtype=np.uint64)
+                                              for ref, refs in held.items())])  # fmt: skip
+        if not _in_runs(kids, into):
+            order = np.lexsort((kids, into))
+            kids, into = kids[order], into[order]
+        starts = np.flatnonzero(np.concatenate(([True], into[1:] != into[:-1])))
+        starts = starts[starts < into.size]  # none when nothing is attached
+        containers = into[starts]
+        totals = np.diff(np.append(starts, into.size))
         self.check_printed(containers)
-        totals = np.empty(containers.size, dtype=np.int64)
-        for at, (parent, start, count) in enumerate(zip(containers.tolist(), starts.tolist(),
-                                                        counts.tolist(), strict=True)):  # fmt: skip
-            held = self.children(parent)
-            self.check_capacity(parent, held.size + count)
-            joined = np.concatenate((held, children[start : start + count]))
-            batch_id, level, index = unpack_ref(parent)
-            self.uow.put_children(CodeRef(batch_id, Level(level), index), joined)
-            totals[at] = joined.size
+        self.check_capacity(containers, totals)
+        self.uow.put_children_runs(containers, kids, starts.astype(np.uint64))
         encoded = containers[self.column(STATES, containers) == CodeState.ENCODED]
         if encoded.size:
             self.move(encoded, CodeState.COMMISSIONED)

@@ -86,12 +86,12 @@ class Aggregation:
             raise ValueError(f"Invalid bulk links: {children.shape[0]} children for "
                              f"{parents.shape[0]} containers; expected one container for each "
                              "child.")  # fmt: skip
-        with self.store.unit_of_work(self.actor) as uow:
-            Links(uow).check_distinct(children)
         for lo in range(0, children.size, _CHUNK):
             kids, into = children[lo : lo + _CHUNK], parents[lo : lo + _CHUNK]
             with self.store.unit_of_work(self.actor) as uow:
                 links = self._links(uow)
+                if lo == 0:  # all of them, before the first chunk is written
+                    links.check_distinct(children)
                 links.check_open(np.concatenate((distinct(into), kids)))
                 links.check_free(kids, into)
                 links.attach(kids, into)

@@ -91,7 +91,7 @@ def code_names(view: StoreView, refs: Refs, form: CodeForm = CodeForm.HRI) -> li
     for first, positions, indices in by_level(refs):
         code = code_ref(first)
         texts = code_texts(view, view.batch_by_id(code.batch_id), code.level, indices, form=form)
-        for at, text in zip(positions.tolist(), texts, strict=True):
+        for at, text in zip(np.arange(refs.size)[positions].tolist(), texts, strict=True):
             out[at] = text.decode("ascii", errors="replace")
     return out
 

@@ -73,6 +73,23 @@ def put_children(txn: Any, db: Any, parent: int, refs: Refs) -> None:
         txn.delete(u64(parent), db=db)
 
 
+def children_of(txn: Any, db: Any, parents: Refs) -> dict[int, Refs]:
+    """The children of each of `parents` that holds any (one batched read)."""
+    found = txn.cursor(db).getmulti([u64(ref) for ref in parents.tolist()])
+    return {unpack_u64(key): np.frombuffer(raw, dtype=_CHILD).astype(np.uint64)
+            for key, raw in found}  # fmt: skip
+
+
+def put_children_runs(txn: Any, db: Any, parents: Refs, refs: Refs, starts: Refs) -> None:
+    """Write the children of many containers at once: `parents` (ascending, distinct) hold the
+    runs of `refs` that begin at `starts`, each run already in ascending order."""
+    data = memoryview(refs.astype(_CHILD).tobytes())
+    width = _CHILD.itemsize
+    bounds = (np.append(starts.astype(np.int64), refs.size) * width).tolist()
+    spans = zip(parents.tolist(), bounds[:-1], bounds[1:], strict=True)
+    txn.cursor(db).putmulti([(u64(ref), data[lo:hi]) for ref, lo, hi in spans])
+
+
 def containers(txn: Any, db: Any, batch_id: int, level: int) -> Iterator[tuple[int, int]]:
     """(index, number of children) of every container of a batch level that holds any."""
     low, high = pack_ref(batch_id, level, 0), pack_ref(batch_id, level, _INDEX_MASK)

@@ -240,6 +240,17 @@ class UnitOfWork(StoreView):
         packed = links.pack_ref(parent.batch_id, parent.level, parent.index)
         links.put_children(self._txn, self._dbs["children"], packed, children)
 
+    def children_of(self, parents: links.Refs) -> dict[int, links.Refs]:
+        """{container: its children} for each of `parents` (packed references) that holds
+        any."""
+        return links.children_of(self._txn, self._dbs["children"], parents)
+
+    def put_children_runs(self, parents: links.Refs, children: links.Refs,
+                          starts: links.Refs) -> None:  # fmt: skip
+        """Write the children of many containers in one go: `parents` (ascending, distinct)
+        hold the runs of `children` that begin at `starts`, each run ascending."""
+        links.put_children_runs(self._txn, self._dbs["children"], parents, children, starts)
+
     def put_page(
         self, column: PagedColumn, record: BatchRecord, level: Level, page: int, data: bytes
     ) -> None:
