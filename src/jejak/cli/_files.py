@@ -1,4 +1,5 @@
-"""Files a user hands a command (BPOM code lists, CSV): read whole, as UTF-8 text, or refused.
+"""Files a user hands a command (BPOM code lists, CSV): read whole, as UTF-8 text, or refused;
+and files a command writes (reports): whole or not at all.
 
 The refusals are `InvalidFormat` errors (bad input, exit 2) that name the file, say what was
 expected and what to do: a missing path, a directory, a file too large to be a code list, a
@@ -8,11 +9,17 @@ binary file, UTF-16 or another encoding than UTF-8.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from jejak.engine.errors import InvalidFormat
 
-__all__ = ["MAX_BYTES", "read_text"]
+__all__ = ["MAX_BYTES", "read_text", "written"]
 
 MAX_BYTES = 1 << 30  # 1 GiB: some 40 M codes a line; a larger file is not a code list
 _UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -57,3 +64,36 @@ def read_text(name: str, *, what: str = "code file") -> str:
             f"Invalid {what} {name!r}: byte {data[error.start]:#04x} on line {line} is not "
             "UTF-8, expected UTF-8 text. Hint: save it as UTF-8 (CSV UTF-8 in a spreadsheet)."
         ) from None
+
+
+@contextlib.contextmanager
+def written(name: str, *, what: str = "output file") -> Iterator[BinaryIO]:
+    """A binary file to write `name` through: a temporary file beside it, synced and renamed
+    over `name` only when the block ends without an error (so a failed or interrupted report
+    leaves no half-written file, and an earlier one stays whole). ``-`` is stdout."""
+    if name == "-":
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    path = Path(name)
+    if not name or path.is_dir():
+        raise InvalidFormat(
+            f"Invalid {what} {name!r}: expected a file name (not a folder). Hint: name the file "
+            "to write, or - for stdout."
+        )
+    if not path.parent.is_dir():
+        raise InvalidFormat(
+            f"Invalid {what} {name!r}: its folder {str(path.parent)!r} does not exist, expected "
+            "a path in an existing folder. Hint: create the folder first."
+        )
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise

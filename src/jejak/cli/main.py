@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "camera": ("jejak.cli.camera", "smart-camera simulators"),
     "line": ("jejak.cli.line", "run, watch and command a packaging line"),
     "agg": ("jejak.cli.agg", "aggregate packs into cases and pallets, and rework"),
+    "report": ("jejak.cli.report", "usage reports for BPOM, EPCIS for partners"),
     "demo": ("jejak.cli.demo", "run a simulated packaging line on embedded defaults"),
 }
 

@@ -36,6 +36,7 @@ __all__ = [
     "InvalidQuantity",
     "JejakError",
     "ProtocolError",
+    "ReportRefused",
     "StoreCorrupted",
     "StoreError",
     "StoreFull",
@@ -181,3 +182,8 @@ class IllegalCommand(JejakError):
 class LineError(JejakError):
     """The line cannot run or go on as asked: a line configuration that names no usable device,
     a batch the line cannot run, a control request the line refuses."""
+
+
+class ReportRefused(JejakError):
+    """A report that cannot or need not be made from what the store holds: the usage report of
+    an identification batch (it needs none), a batch with nothing to report yet."""

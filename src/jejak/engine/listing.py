@@ -17,7 +17,9 @@ from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.serials import SerialPermutation
 from jejak.engine.store import PAGE, Store, StoreView
 
-__all__ = ["code_texts", "iter_code_lines"]
+__all__ = ["PAD", "code_matrix", "code_texts", "iter_code_lines"]
+
+PAD = 0  # what fills a `code_matrix` row after a shorter code (no code holds a NUL)
 
 
 def iter_code_lines(
@@ -69,6 +71,28 @@ def code_texts(
     width = lines.shape[1]
     flat = lines.tobytes()
     return [flat[i : i + width] for i in range(0, len(flat), width)]
+
+
+def code_matrix(
+    view: StoreView, record: BatchRecord, level: Level, indices: npt.NDArray[np.int64], *,
+    form: CodeForm = CodeForm.RAW,
+) -> npt.NDArray[np.uint8]:  # fmt: skip
+    """The codes at `indices` of a level as the rows of one byte matrix, each row padded with
+    `PAD` after a code shorter than the longest (imported codes; self-issued ones are all one
+    width). What a vectorised report assembles its lines from."""
+    allocation = record.level(level)
+    if allocation.source is CodeSource.SELF or allocation.source is CodeSource.SSCC:
+        head = record.level_prefix(level, form)
+        if not indices.size:
+            return np.zeros((0, 0), dtype=np.uint8)
+        return _line_matrix(view.permutation, record, level, indices, head=head, tail=b"")
+    texts = code_texts(view, record, level, indices, form=form)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    out = np.full((len(texts), int(lengths.max(initial=0))), PAD, dtype=np.uint8)
+    rows = np.repeat(np.arange(len(texts)), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    out[rows, np.arange(rows.size) - starts] = np.frombuffer(b"".join(texts), dtype=np.uint8)
+    return out
 
 
 def _line_matrix(
