@@ -65,6 +65,9 @@ class EventKind(StrEnum):
     AGG_MOVE = "agg.move"  # a container moved into another (a case to another pallet)
     AGG_DESTROY = "agg.destroy"  # a container destroyed with everything inside it
     AGG_SEAL = "agg.seal"  # a container closed: full, or partial (the last of a batch)
+    SHIP_SEND = "ship.send"  # outermost codes shipped to a partner (Released, with all inside)
+    SHIP_RETURN = "ship.return"  # shipped codes returned (Inactive, with all inside)
+    SHIP_RECALL = "ship.recall"  # a batch recalled: its shipped codes made Inactive
 
     @classmethod
     def parse(cls, value: str) -> EventKind:
