@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from jejak.engine._byte_kernels import drop_padding, holds_any
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.errors import InvalidFormat, ReportRefused
@@ -104,7 +105,10 @@ _JSON_FLAGS = tuple(
     ",".join(f'"{FIELDS[9 + i].key}":{"true" if i == status else "false"}' for i in range(3))
     for status in UsageStatus
 )
-_CSV_SPECIAL = np.frombuffer(b',"\r\n', dtype=np.uint8)
+_CSV_SPECIAL = np.zeros(256, dtype=np.bool_)  # the bytes that make CSV quote a field
+_CSV_SPECIAL[np.frombuffer(b',"\r\n', dtype=np.uint8)] = True
+_JSON_SPECIAL = np.zeros(256, dtype=np.bool_)  # the bytes a JSON string escapes (not PAD)
+_JSON_SPECIAL[1:0x20] = _JSON_SPECIAL[ord('"')] = _JSON_SPECIAL[ord("\\")] = True
 _HEADER_HINT = f"give the {len(FIELDS)} names comma-separated, e.g. {','.join(DEFAULT_HEADER)}."
 
 
@@ -240,7 +244,7 @@ class UsageReport:
             head = _csv_line([facts["partner_id"], facts["packaging"]])[:-2] + b","
             tail = b"," + _csv_line([facts[k] for k in ("nie", "expiry", "batch", "gtin")])[:-2]
             for page in self._pages(batch):
-                if any(np.isin(m, _CSV_SPECIAL).any() for m in _codes(page)):
+                if any(holds_any(m, _CSV_SPECIAL) for m in _codes(page)):
                     out.write(self._csv_rows(batch, page))
                     continue
                 out.write(_assemble(len(page.status), head, page.primary, b",",
@@ -263,12 +267,13 @@ class UsageReport:
         first = True
         for batch in self._batches:
             for block in self._json_blocks(batch):
-                out.write((b"\n" if first else b",\n") + block)
+                out.write(b"\n" if first else b",\n")
+                out.write(block)
                 first = False
         out.write(b"\n]}\n")
         return counts
 
-    def _json_blocks(self, batch: _Batch) -> Iterator[bytes]:
+    def _json_blocks(self, batch: _Batch) -> Iterator[bytes | memoryview]:
         """The rows of a batch as JSON objects, a page at a time (no trailing comma)."""
         facts = batch.facts
         gtin = json.dumps(facts["gtin"] or None)
@@ -277,6 +282,7 @@ class UsageReport:
 
         flags = [f"{f}}},\n".encode() for f in _JSON_FLAGS]
         for page in self._pages(batch):
+            block: bytes | memoryview
             if any(_json_escapes(m) for m in _codes(page)):
                 block = self._json_rows(batch, page)
             else:
@@ -356,10 +362,7 @@ def _codes(page: _Page) -> tuple[Matrix, Matrix, Matrix]:
 
 def _json_escapes(matrix: Matrix) -> bool:
     """Whether a code needs escaping in a JSON string (a quote, a backslash, a control)."""
-    if not matrix.size:
-        return False
-    codes = matrix[matrix != PAD]
-    return bool(((codes < 0x20) | (codes == ord('"')) | (codes == ord("\\"))).any())
+    return holds_any(matrix, _JSON_SPECIAL)
 
 
 def _text(row: Matrix) -> str:
@@ -392,11 +395,11 @@ def _quoted(codes: Matrix, present: npt.NDArray[np.bool_] | None) -> Matrix:
     return out
 
 
-def _assemble(rows: int, *blocks: bytes | Matrix) -> bytes:
+def _assemble(rows: int, *blocks: bytes | Matrix) -> memoryview:
     """Rows made of `blocks` side by side (constant bytes, or a matrix row each), with the
     padding dropped."""
     widths = [len(b) if isinstance(b, bytes) else b.shape[1] for b in blocks]
-    out = np.full((rows, sum(widths)), PAD, dtype=np.uint8)
+    out = np.empty((rows, sum(widths)), dtype=np.uint8)  # every column is written below
     at = 0
     for block, width in zip(blocks, widths, strict=True):
         if width:
@@ -404,9 +407,7 @@ def _assemble(rows: int, *blocks: bytes | Matrix) -> bytes:
                 np.frombuffer(block, dtype=np.uint8) if isinstance(block, bytes) else block
             )
         at += width
-    flat = out.ravel()
-    joined: bytes = flat[flat != PAD].tobytes()
-    return joined
+    return drop_padding(out, PAD)
 
 
 def _distinct(refs: Refs) -> tuple[npt.NDArray[np.intp], Refs]:
