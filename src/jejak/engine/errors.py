@@ -38,6 +38,7 @@ __all__ = [
     "ProtocolError",
     "ReportRefused",
     "StoreCorrupted",
+    "ShipmentRefused",
     "StoreError",
     "StoreFull",
     "StoreUnavailable",
@@ -187,3 +188,13 @@ class LineError(JejakError):
 class ReportRefused(JejakError):
     """A report that cannot or need not be made from what the store holds: the usage report of
     an identification batch (it needs none), a batch with nothing to report yet."""
+
+
+class ShipmentRefused(StoreError):
+    """A shipment, return or recall that breaks a rule (`shipments.Refusal`): a code inside a
+    container, not commissioned, not shipped ... Nothing is changed. `reason` says which,
+    `code` names the offending code (HRI)."""
+
+    def __init__(self, message: str, *, reason: object, code: str) -> None:
+        self.reason, self.code = reason, code
+        super().__init__(message)
