@@ -37,6 +37,7 @@ from jejak.cli._files import read_text
 from jejak.cli._link_file import LinkFile, link_rows, refused_at, rejected
 from jejak.cli._output import print_json
 from jejak.cli._store import actor, add_store_arguments, open_store
+from jejak.cli._typed import resolved
 from jejak.engine.errors import (
     AggregationRefused,
 )
@@ -200,21 +201,6 @@ class _Actions:
 # Reads and output ----------------------------------------------------------------------------
 
 
-def _resolved(store: Store, texts: list[str]) -> list[Resolution]:
-    """The codes of a command line: any form `jejak codes parse` reads, a typed GS too."""
-    from jejak.cli.codes import _TYPED_GS
-    from jejak.engine.gs1 import GS
-    from jejak.engine.store import resolve
-
-    def untyped(text: str) -> str:
-        for typed in _TYPED_GS:
-            text = text.replace(typed, GS)
-        return text
-
-    with store.view() as view:
-        return [resolve(view, untyped(text)) for text in texts]
-
-
 def _hri(view: StoreView, ref: CodeRef) -> str:
     return view.code(view.batch_by_id(ref.batch_id), ref.level, ref.index).hri
 
@@ -271,7 +257,7 @@ def _show(args: argparse.Namespace) -> int:
     from jejak.engine.aggregation import as_json, path, tree
 
     with open_store(args) as store:
-        (found,) = _resolved(store, [args.code])
+        (found,) = resolved(store, [args.code])
         with store.view() as view:
             node = as_json(view, tree(view, found.ref), path(view, found.ref))
     if args.json:
@@ -295,7 +281,7 @@ def _tree_lines(node: dict[str, Any], depth: int) -> list[str]:
 
 def _pack(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        parent, *children = _resolved(store, [args.parent, *args.codes])
+        parent, *children = resolved(store, [args.parent, *args.codes])
         refs = [c.ref for c in children]
         packed = _aggregation(store, args).pack(parent.ref, refs, partial=args.partial)
         fill = _fill(store, parent)
@@ -306,7 +292,7 @@ def _pack(args: argparse.Namespace) -> int:
 
 def _seal(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        (container,) = _resolved(store, [args.code])
+        (container,) = resolved(store, [args.code])
         _aggregation(store, args).seal(container.ref)
         fill = _fill(store, container)
     hri = container.code.hri
@@ -315,7 +301,7 @@ def _seal(args: argparse.Namespace) -> int:
 
 def _unpack(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        found = _resolved(store, args.codes)
+        found = resolved(store, args.codes)
         was = _containers(store, found)
         count = _aggregation(store, args).unpack([r.ref for r in found])
     facts = {"operation": "unpack", "unpacked": count, "from": was}
@@ -324,7 +310,7 @@ def _unpack(args: argparse.Namespace) -> int:
 
 def _replace(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        old, new = _resolved(store, [args.old, args.new])
+        old, new = resolved(store, [args.old, args.new])
         container = _aggregation(store, args).replace(old.ref, new.ref)
         with store.view() as view:
             parent = _hri(view, container)
@@ -334,7 +320,7 @@ def _replace(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        found = _resolved(store, args.codes)
+        found = resolved(store, args.codes)
         was = _containers(store, found)
         count = _aggregation(store, args).sample([r.ref for r in found])
     facts = {"operation": "sample", "sampled": count, "from": was}
@@ -346,7 +332,7 @@ def _reset(args: argparse.Namespace) -> int:
     from jejak.engine.store import pack_ref
 
     with open_store(args) as store:
-        parent, *children = _resolved(store, [args.parent, *args.codes])
+        parent, *children = resolved(store, [args.parent, *args.codes])
         with store.view() as view:
             before = set(view.children(parent.ref).tolist())
         _aggregation(store, args).reset(parent.ref, [c.ref for c in children])
@@ -359,7 +345,7 @@ def _reset(args: argparse.Namespace) -> int:
 
 def _dissolve(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        (container,) = _resolved(store, [args.code])
+        (container,) = resolved(store, [args.code])
         freed = _aggregation(store, args).dissolve(container.ref)
     hri = container.code.hri
     facts = {"operation": "dissolve", "parent": hri, "freed": freed}
@@ -368,7 +354,7 @@ def _dissolve(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        moving, target = _resolved(store, [args.code, args.to])
+        moving, target = resolved(store, [args.code, args.to])
         was = _containers(store, [moving])
         _aggregation(store, args).move(moving.ref, target.ref)
     hri, into = moving.code.hri, target.code.hri
@@ -378,7 +364,7 @@ def _move(args: argparse.Namespace) -> int:
 
 def _destroy(args: argparse.Namespace) -> int:
     with open_store(args) as store:
-        (root,) = _resolved(store, [args.code])
+        (root,) = resolved(store, [args.code])
         was = _containers(store, [root])
         count = _aggregation(store, args).destroy(root.ref)
     hri = root.code.hri

@@ -72,8 +72,7 @@ def register(commands: Commands) -> None:
 
 def read_codes(name: str) -> list[bytes]:
     """The raw element strings of the code file `name`, one a line, in file order."""
-    from jejak.cli.codes import _TYPED_GS
-    from jejak.engine.gs1 import GS
+    from jejak.cli._typed import untyped
     from jejak.engine.symbology import parse_read
 
     codes: list[bytes] = []
@@ -83,8 +82,7 @@ def read_codes(name: str) -> list[bytes]:
         text = line.removesuffix("\r").strip(" \t")
         if not text:
             continue
-        for typed in _TYPED_GS:
-            text = text.replace(typed, GS)
+        text = untyped(text)
         try:
             code = parse_read(text).code
         except ValidationError as error:

@@ -136,12 +136,13 @@ def _lookup(args: argparse.Namespace) -> int:
 
 
 def _mark(args: argparse.Namespace) -> int:
+    from jejak.cli._typed import untyped
     from jejak.engine.store import resolve
 
     target = CodeState.parse(args.state)
     with open_store(args) as store:
         with store.view() as view:
-            found = [resolve(view, data) for data in args.data]
+            found = [resolve(view, untyped(data)) for data in args.data]
             before = [view.state_of(r.record, r.ref.level, r.ref.index) for r in found]
         # One unit of work for every code: one illegal transition changes none.
         store.mark([r.ref for r in found], target, actor=actor(args))

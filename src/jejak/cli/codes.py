@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from jejak.cli import code_store
 from jejak.cli._output import print_json, print_warnings
+from jejak.cli._typed import untyped
 from jejak.engine.errors import IncompleteCode, InvalidCombination
 from jejak.engine.gs1 import AI, GS, GS_ESCAPE, Element, ElementString
 from jejak.engine.gs1_date import Gs1Date
@@ -16,8 +17,6 @@ from jejak.engine.symbology import Symbology, parse_read
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
-
-_TYPED_GS = (r"\x1d", r"\u001d", r"\x1D", r"\u001D")
 
 
 def register(commands: Commands) -> None:
@@ -92,10 +91,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _parse(args: argparse.Namespace) -> int:
-    data: str = args.data
-    for typed in _TYPED_GS:
-        data = data.replace(typed, GS)
-    read = parse_read(data)
+    read = parse_read(untyped(args.data))
     _emit(read.code, read.symbology, read.warnings, as_json=args.json)
     return 0
 

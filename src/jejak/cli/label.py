@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jejak.cli._output import print_warnings
-from jejak.cli.codes import _TYPED_GS
+from jejak.cli._typed import untyped
 from jejak.engine.errors import InvalidCombination, InvalidFormat
-from jejak.engine.gs1 import GS
 from jejak.printers.label import LabelCode, LabelFormat, LabelSpec, layout, render
 
 if TYPE_CHECKING:
@@ -65,12 +64,6 @@ def register(commands: Commands) -> None:
     render_.set_defaults(handler=_render)
 
 
-def _typed(data: str) -> str:
-    for typed in _TYPED_GS:
-        data = data.replace(typed, GS)
-    return data
-
-
 def _render(args: argparse.Namespace) -> int:
     if args.bpom_code is not None and not args.two_codes:
         raise InvalidCombination(
@@ -78,13 +71,13 @@ def _render(args: argparse.Namespace) -> int:
             "--two-codes for a label with two codes. Hint: Art. 23 captions the BPOM-issued "
             "code 'BPOM RI' on a pack that carries two codes; add --two-codes."
         )
-    data = _typed(args.code)
+    data = untyped(args.code)
     symbology = args.symbology
     if symbology is None:
         alone_bpom = args.two_codes and args.bpom_code is None
         symbology = "qr" if data.startswith("]Q") or alone_bpom else "datamatrix"
     code = LabelCode.parse(data, plain=symbology == "qr")
-    bpom = None if args.bpom_code is None else LabelCode.parse(_typed(args.bpom_code), plain=True)
+    bpom = None if args.bpom_code is None else LabelCode.parse(untyped(args.bpom_code), plain=True)
     label = layout(
         code, LabelSpec(dpi=args.dpi, symbology=symbology, two_codes=args.two_codes),
         bpom_code=bpom,

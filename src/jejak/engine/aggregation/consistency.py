@@ -2,7 +2,8 @@
 
 `check` lists what is wrong with a batch's links (nothing: an empty list): the ``parents``
 column and the containers' children lists must agree, a container holds at most its
-capacity, only Commissioned (or shipped: Released) codes are linked, and a container's seal
+capacity, only Commissioned (or shipped: Released) codes are linked (or, back from a
+return or recall, Inactive ones in a Released or Inactive container), and a container's seal
 follows its fill. The store writes the links so that this always holds; `check` is for the
 tests, `jejak audit` and a store restored from backup. `tally` counts cases and pallets for
 reconciliation and the demo's report.
@@ -14,6 +15,7 @@ lists; codes of other batches appear where a mixed pallet holds them.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from jejak.engine.aggregation._links import code_ref
 from jejak.engine.aggregation.rules import Seal, capacity
@@ -36,6 +38,10 @@ __all__ = ["TALLY_KEYS", "check", "tally"]
 TALLY_KEYS = ("cases", "cases_full", "cases_partial", "pallets", "pallets_full",
               "pallets_partial", "packs_aggregated", "cases_aggregated")  # fmt: skip
 _LINKED = (CodeState.COMMISSIONED, CodeState.RELEASED)  # states a linked code may be in
+# ... and Inactive, back from a return or recall, in a shipped or recalled container (a pack
+# returned keeps its case: the case was broken up downstream, out of the store's sight); an
+# Inactive container holds only Inactive codes.
+_RETURNED_IN = (CodeState.RELEASED, CodeState.INACTIVE)
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
@@ -78,7 +84,12 @@ def _child_side(view: StoreView, record: BatchRecord, level: Level) -> list[str]
         return []
     problems = []
     states = view.values(STATES, record, level, linked)
-    for at in np.flatnonzero(~np.isin(states, _LINKED)).tolist():
+    wrong = ~np.isin(states, _LINKED)
+    returned = states == CodeState.INACTIVE
+    if returned.any():
+        around = _column(view, STATES, parents[linked[returned]])
+        wrong[np.flatnonzero(returned)[np.isin(around, _RETURNED_IN)]] = False
+    for at in np.flatnonzero(wrong).tolist():
         child = pack_ref(record.batch_id, level, int(linked[at]))
         problems.append(f"{_name(view, child)!r} is {CodeState(int(states[at])).label} but "
                         f"in {_name(view, int(parents[linked[at]]))!r}: only Commissioned "
@@ -116,10 +127,10 @@ def _container_side(view: StoreView, record: BatchRecord, level: Level) -> list[
         name = _name(view, ref)
         if counts[index] > most:
             problems.append(f"{name!r} holds {counts[index]} codes, over its capacity of {most}")
-        if states[index] not in _LINKED:
+        kids = view.children(CodeRef(record.batch_id, level, index))
+        if states[index] not in _LINKED and not _all_returned(view, int(states[index]), kids):
             problems.append(f"{name!r} is {CodeState(int(states[index])).label} but holds "
                             f"{counts[index]} codes")  # fmt: skip
-        kids = view.children(CodeRef(record.batch_id, level, index))
         wrong = kids[(kids >> np.uint64(32)) & np.uint64(0xFF) != level - 1]
         problems += [f"{name!r} holds {_name(view, int(kid))!r}: not of the level below"
                      for kid in wrong.tolist()]  # fmt: skip
@@ -144,6 +155,13 @@ def _container_side(view: StoreView, record: BatchRecord, level: Level) -> list[
             problems.append(f"{_name(view, pack_ref(record.batch_id, level, index))!r} is "
                             f"sealed {seal.label} but holds {count} of {most}")  # fmt: skip
     return problems
+
+
+def _all_returned(view: StoreView, state: int, kids: npt.NDArray[np.uint64]) -> bool:
+    """An Inactive container whose children are all Inactive: a return or a recall."""
+    return state == CodeState.INACTIVE and bool(
+        (_column(view, STATES, kids) == CodeState.INACTIVE).all()
+    )
 
 
 def _name(view: StoreView, ref: int) -> str:
