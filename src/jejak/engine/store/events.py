@@ -68,6 +68,8 @@ class EventKind(StrEnum):
     SHIP_SEND = "ship.send"  # outermost codes shipped to a partner (Released, with all inside)
     SHIP_RETURN = "ship.return"  # shipped codes returned (Inactive, with all inside)
     SHIP_RECALL = "ship.recall"  # a batch recalled: its shipped codes made Inactive
+    OUTBOX_ATTEMPT = "outbox.attempt"  # an attempt to deliver an outbox record begins
+    OUTBOX_ANSWER = "outbox.answer"  # how it ended: the server's answer, or the failure
 
     @classmethod
     def parse(cls, value: str) -> EventKind:
