@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pytest
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from jejak.engine.codes import Level
+from jejak.engine.print_jobs import PrintOutcome
+from jejak.engine.report.usage import DEFAULT_HEADER as USAGE_HEADER
+from jejak.engine.store import PRINTS, Store
 
+if TYPE_CHECKING:
     from tests.cli.conftest import Run
 
 PLAN = (
@@ -149,6 +156,39 @@ def test_demo_runs_a_simulated_line_that_reconciles(run: Run, tmp_path: Path) ->
     # What the printer printed, one code a line, never twice.
     printed = (store / "records" / "line-1.txt").read_text().splitlines()
     assert len(printed) == len(set(printed)) or summary["rejected"]["duplicate"] > 0
+    check_usage_report(store, summary)
+
+
+def check_usage_report(store: Path, summary: dict[str, Any]) -> None:
+    """The demo's usage report, re-read with Python's csv: exactly the template's columns,
+    valid flags and dates, 0 where no case or pallet, every printed primary code once."""
+    reports = summary["reports"]
+    assert set(reports) == {"csv", "json", "epcis"}
+    with Path(reports["csv"]).open(newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    assert header == list(USAGE_HEADER)
+    assert all(len(row) == len(header) for row in rows)
+    with Store(store) as opened, opened.view() as view:
+        record = view.batch(summary["batch"])
+        prints = view.column(PRINTS, record, Level.PRIMARY)
+        printed = np.flatnonzero(prints == PrintOutcome.PRINTED)
+        texts = {view.code(record, Level.PRIMARY, int(i)).hri for i in printed}
+    codes = [row[2] for row in rows]
+    assert len(codes) == len(set(codes))  # each code once
+    assert texts <= set(codes)  # every printed code (and those that may have been)
+    flags = [row[9:] for row in rows]
+    assert all(sorted(f) == ["FALSE", "FALSE", "TRUE"] for f in flags)
+    assert sum(f[0] == "TRUE" for f in flags) == summary["commissioned"]
+    for row in rows:
+        dt.date.fromisoformat(row[6])
+        assert (row[5], row[7]) == (record.nie, summary["batch"])
+        if row[9] != "TRUE":  # a reject or sample is in no case
+            assert (row[3], row[4]) == ("0", "0")
+        else:
+            assert "0" not in (row[3], row[4])
+    document = json.loads(Path(reports["json"]).read_text())
+    assert len(document["rows"]) == len(rows)
+    assert document["counts"]["active"] == summary["commissioned"]
 
 
 def test_demo_splits_the_units_across_lines(run: Run, tmp_path: Path) -> None:

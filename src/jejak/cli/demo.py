@@ -5,9 +5,11 @@ the printer simulator prints on product detect, the conveyor carries the packs p
 camera simulator that photographs the printer's label (rotated, blurred, noisy, now and then
 misprinted) and decodes the pixels with the software reader, the line controller verifies
 every read against the code printed on that pack, the reject FIFO fires the rejector, and at
-the end the batch closes with its reconciliation. Progress and live counters go to stderr;
-the reconciliation table (or, with --json, one JSON object) to stdout. Exit 0 only if every
-batch reconciles.
+the end the batch closes with its reconciliation. The usage report (BPOM's CSV template and
+JSON) and the EPCIS 2.0 document of the batches are then written to the store's ``reports``
+folder. Progress and live counters go to stderr; the reconciliation table and the reports'
+paths (or, with --json, one JSON object, the paths under "reports") to stdout. Exit 0 only if
+every batch reconciles.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from jejak.line_adapters.summary import LineSummary
 
 _ACTOR = "demo"
+_REPORT_TITLES = {"csv": "usage report (BPOM CSV)", "json": "usage report (JSON)",
+                  "epcis": "EPCIS 2.0 document"}  # fmt: skip
 
 
 def register(commands: Commands) -> None:
@@ -116,13 +120,22 @@ def _demo(args: argparse.Namespace) -> int:
              else dt.date.today())  # fmt: skip
     root = Path(args.store) if args.store else Path(tempfile.mkdtemp(prefix="jejak-demo-"))
     summaries = _run_lines(args, root, today)
+    from jejak.cli._demo_reports import write_reports
+    from jejak.cli._store import open_store_at
     from jejak.line_adapters.summary import totals
 
-    total = totals(summaries, str(root))
+    with open_store_at(root) as store:
+        reports = write_reports(store, root, [s.batch for s in summaries])
+    for summary in summaries:
+        summary.reports = dict(reports)
+    total = totals(summaries, str(root), reports)
     if args.json:
         print_json(total)
     else:
         _table(summaries, total)
+        for kind, path in reports.items():
+            if path is not None:
+                print(f"{_REPORT_TITLES[kind]}: {path}")
     return 0 if total["balanced"] else 1
 
 

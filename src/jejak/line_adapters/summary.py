@@ -21,7 +21,9 @@ from jejak.engine.print_jobs import PrintOutcome
 from jejak.engine.store import PRINTS, VERDICTS, Store
 from jejak.engine.verification import REASONS, Verdict
 
-__all__ = ["LineSummary", "count_batch", "totals"]
+__all__ = ["REPORTS", "LineSummary", "count_batch", "totals"]
+
+REPORTS = ("csv", "json", "epcis")  # the reports a run writes: usage CSV and JSON, EPCIS
 
 
 @dataclass(slots=True)
@@ -41,7 +43,7 @@ class LineSummary:
     reconciled: bool = False  # the batch closed with its reconciliation
     audit_ok: bool = False
     elapsed_s: float = 0.0
-    reports: dict[str, str | None] = field(default_factory=lambda: {"csv": None, "json": None})
+    reports: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(REPORTS))
 
     @property
     def balanced(self) -> bool:
@@ -87,9 +89,11 @@ def count_batch(store: Store, batch: str, summary: LineSummary) -> LineSummary:
     return summary
 
 
-def totals(summaries: list[LineSummary], store: str) -> dict[str, Any]:
-    """The figures of several lines' runs: the totals, "batch" the first line's, and "lines"
-    one object a line (the JSON of `jejak demo --json` and `jejak line resume --json`)."""
+def totals(summaries: list[LineSummary], store: str,
+           reports: dict[str, str | None] | None = None) -> dict[str, Any]:  # fmt: skip
+    """The figures of several lines' runs: the totals, "batch" the first line's, "reports"
+    the paths of the reports written of all of them, and "lines" one object a line (the JSON
+    of `jejak demo --json` and `jejak line resume --json`)."""
     lines = [dict(s.as_dict(), line=s.line) for s in summaries]
     keys = ("units", "printed", "commissioned", "sampled", "scrapped", "print_failed", "cases",
             "pallets")  # fmt: skip
@@ -103,6 +107,7 @@ def totals(summaries: list[LineSummary], store: str) -> dict[str, Any]:
     packs = total["printed"] + total["print_failed"]
     rate = round(packs * 60 / elapsed, 1) if elapsed else 0.0
     total.update(rejected=rejected, balanced=all(s.balanced for s in summaries),
-                 reports={"csv": None, "json": None}, elapsed_s=round(elapsed, 3),
+                 reports={kind: (reports or {}).get(kind) for kind in REPORTS},
+                 elapsed_s=round(elapsed, 3),
                  packs_per_min=rate, lines=lines)  # fmt: skip
     return total
