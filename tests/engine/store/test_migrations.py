@@ -61,16 +61,16 @@ def test_opening_migrates_once_and_keeps_the_audit_chain(old_store: Path) -> Non
     with Store(old_store) as store:
         events = store.events()
         report = store.verify_audit()
-    assert schema_of(old_store) == b"4"
-    assert (report.ok, report.checked) == (True, EXPECTED["audit"]["checked"] + 3)
-    old, migrated = events[:-3], events[-3:]
+    assert schema_of(old_store) == b"5"
+    assert (report.ok, report.checked) == (True, EXPECTED["audit"]["checked"] + 4)
+    old, migrated = events[:-4], events[-4:]
     assert old[-1].hash == EXPECTED["audit"]["last_hash"]  # the old events are untouched
     assert [(e.what, dict(e.data)) for e in migrated] == [
         ("store.migrate", {"from": 1, "to": 2}), ("store.migrate", {"from": 2, "to": 3}),
-        ("store.migrate", {"from": 3, "to": 4}),
+        ("store.migrate", {"from": 3, "to": 4}), ("store.migrate", {"from": 4, "to": 5}),
     ]  # fmt: skip
     assert (migrated[0].prev, migrated[1].prev) == (old[-1].hash, migrated[0].hash)
-    with Store(old_store) as again:  # the second open finds schema 4: nothing to do
+    with Store(old_store) as again:  # the second open finds schema 5: nothing to do
         assert len(again.events()) == len(events)
 
 
@@ -178,13 +178,13 @@ def test_a_failed_migration_changes_nothing(
     assert schema_of(old_store) == b"1"
     monkeypatch.setitem(migrations._MIGRATIONS, 1, real)
     with Store(old_store) as store:
-        assert store.verify_audit().checked == EXPECTED["audit"]["checked"] + 3
+        assert store.verify_audit().checked == EXPECTED["audit"]["checked"] + 4
 
 
 def test_a_newer_schema_is_refused_unchanged(tmp_path: Path) -> None:
     Store(tmp_path / "s").close()
     with Store(tmp_path / "s") as store, raw(store) as (txn, dbs):
-        txn.put(b"schema", b"5", db=dbs["meta"])
-    with pytest.raises(StoreError, match=r"has schema '5': expected 4 or older\. Hint: it was "):
+        txn.put(b"schema", b"6", db=dbs["meta"])
+    with pytest.raises(StoreError, match=r"has schema '6': expected 5 or older\. Hint: it was "):
         Store(tmp_path / "s")
-    assert schema_of(tmp_path / "s") == b"5"
+    assert schema_of(tmp_path / "s") == b"6"

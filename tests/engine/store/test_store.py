@@ -257,5 +257,5 @@ def test_schema_version_is_checked(tmp_path: Path) -> None:
     with env.begin(write=True) as txn:
         txn.put(b"schema", b"99", db=meta)
     env.close()
-    with pytest.raises(StoreError, match=r"has schema '99': expected 4 or older\. Hint: it was "):
+    with pytest.raises(StoreError, match=r"has schema '99': expected 5 or older\. Hint: it was "):
         Store(tmp_path / "s")

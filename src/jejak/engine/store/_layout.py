@@ -1,4 +1,4 @@
-"""The store's on-disk layout (schema 4): named LMDB databases and their fixed-width key packings.
+"""The store's on-disk layout (schema 5): named LMDB databases and their fixed-width key packings.
 
 All integers in keys are big-endian so that LMDB's byte order is numeric order (cursor range
 scans and `putmulti(append=True)` rely on it).
@@ -34,12 +34,14 @@ event_data      sequence (u64)                          bytes an event refers to
 event_index     batch id, level, size class (u8),       last index (u64), flags (u8)
                 first index (u64), seq (u64)
 outbox          sequence (u64)                          JSON record queued for delivery
+outbox_queue    sequence (u64)                          empty: the record is not sent yet
+outbox_attempts sequence (u64), attempt (u32)           JSON attempt to deliver it, its answer
 ==============  ======================================  =======================================
 
 Schema 1 (Jejak before the store kernel) had no ``event_index`` and ``outbox``, and packed the
 key epoch of ``counters`` and ``ranges`` in one byte; schema 2 had no ``verdicts``; schema 3
-had no aggregation (``parents``, ``containers``, ``children``); `migrations` moves a store
-forward.
+had no aggregation (``parents``, ``containers``, ``children``); schema 4 no delivery state
+(``outbox_queue``, ``outbox_attempts``); `migrations` moves a store forward.
 
 A code reference packs (batch id, level, index) in one u64: batch id in the top 24 bits, the
 level in the next 8, the index in the low 32; big-endian, references sort by batch, level and
@@ -57,13 +59,14 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 PAGE = 1 << 16  # codes per page of a paged column: a state change rewrites 64 KiB at most
 MAX_DATABASES = 64  # room for the databases later schemas add
 DATABASES = (
     "meta", "products", "batches", "batch_ids", "scopes", "counters", "ranges", "states",
     "prints", "symbols", "issued", "issued_list", "events", "event_data", "event_index",
-    "outbox", "verdicts", "parents", "containers", "children",
+    "outbox", "verdicts", "parents", "containers", "children", "outbox_queue",
+    "outbox_attempts",
 )  # fmt: skip
 BATCH_WIDE = 0  # the event-index "level" of events about a whole batch (open, close, import)
 SPARSE = 1  # event-index flag: the event's payload lists the indices it touched
@@ -73,6 +76,7 @@ _U64 = struct.Struct(">Q")
 _PAGE = struct.Struct(">IBI")
 _INDEX = struct.Struct(">IBQ")
 _RANGE_VALUE = struct.Struct(">IBQQ")
+_ATTEMPT = struct.Struct(">QI")
 
 
 def u64(value: int) -> bytes:
@@ -133,3 +137,12 @@ def issued_list_key(batch_id: int, level: int, index: int) -> bytes:
 def unpack_index_value(value: bytes) -> tuple[int, int, int]:
     batch_id, level, index = _INDEX.unpack(value)
     return batch_id, level, index
+
+
+def attempt_key(seq: int, number: int) -> bytes:
+    return _ATTEMPT.pack(seq, number)
+
+
+def unpack_attempt_key(key: bytes) -> tuple[int, int]:
+    seq, number = _ATTEMPT.unpack(key)
+    return seq, number

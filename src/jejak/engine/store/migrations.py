@@ -16,6 +16,9 @@ camera verification decided) is created empty; no code had a verdict before.
 
 Schema 3 → 4 (aggregation): the ``parents`` and ``containers`` columns and the ``children``
 database are created empty; no code was in a case before.
+
+Schema 4 → 5 (delivery): every outbox record enters the ``outbox_queue`` (nothing was ever
+delivered before); ``outbox_attempts`` is created empty.
 """
 
 from __future__ import annotations
@@ -130,6 +133,13 @@ def _v3_to_v4(txn: Any, dbs: dict[str, Any]) -> None:
     """Nothing to move: opening created the empty aggregation databases."""
 
 
+def _v4_to_v5(txn: Any, dbs: dict[str, Any]) -> None:
+    """Queue every outbox record for delivery: no schema-4 Jejak delivered any."""
+    queue = dbs["outbox_queue"]
+    for key in txn.cursor(dbs["outbox"]).iternext(values=False):
+        txn.put(bytes(key), b"", db=queue, append=True)
+
+
 _MIGRATIONS: dict[int, Callable[[Any, dict[str, Any]], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5,
 }  # fmt: skip

@@ -10,7 +10,12 @@ Within it:
   event index, so a code's history is found without walking the log; a unit that changed the
   state of codes without an event about them refuses to commit;
 - the store's hooks see each event as it is appended, and may queue outbox records (`enqueue`):
-  deliveries that commit with the change they report, or not at all.
+  deliveries that commit with the change they report, or not at all. A hook that needs the
+  whole unit (the final states, every code an event was entered under: `codes_of`) defers its
+  work to the end of the block (`at_finish`);
+- each attempt to deliver an outbox record is recorded before the request leaves
+  (`begin_attempt`) and with its answer (`record_answer`), each with its audit event; a
+  confirmed answer takes the record out of the delivery queue.
 
 The unit commits when its ``with`` block ends (durably: LMDB syncs on commit), and aborts,
 writing nothing, if the block raises.
@@ -18,6 +23,7 @@ writing nothing, if the block raises.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -39,7 +45,7 @@ from jejak.engine.serials import SerialFormat
 from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _event_index, _layout, links, scopes
 from jejak.engine.store._core import StoreCore
-from jejak.engine.store._records import OutboxRecord, product_to_json
+from jejak.engine.store._records import Attempt, AttemptOutcome, OutboxRecord, product_to_json
 from jejak.engine.store.columns import STATES, PagedColumn, PageSet, group_by_page
 from jejak.engine.store.events import Chain, Event, EventKind, index_payload
 from jejak.engine.store.view import CodeRef, StoreView
@@ -50,6 +56,7 @@ Hook = Callable[["UnitOfWork", Event], None]
 """Called with every event a unit of work appends, inside its transaction."""
 
 _Indices = npt.NDArray[np.int64]
+Codes = list[tuple[BatchRecord, Level, _Indices]]
 
 
 @functools.cache
@@ -72,7 +79,8 @@ def duplicate_code(serial: bytes, scope: bytes) -> Duplicate:
 class UnitOfWork(StoreView):
     """The writes of one transaction. Reads through it see what it has written so far."""
 
-    __slots__ = ("_bumped", "_chain", "_covered", "_hooks", "_moved", "_open", "_pages", "actor")
+    __slots__ = ("_bumped", "_chain", "_covered", "_deferred", "_hooks", "_moved", "_open",
+                 "_pages", "_touched", "actor")  # fmt: skip
 
     def __init__(self, core: StoreCore, txn: Any, actor: str, hooks: Sequence[Hook]) -> None:
         super().__init__(core, txn, cached=False)
@@ -84,6 +92,8 @@ class UnitOfWork(StoreView):
         self._covered: set[tuple[int, int]] = set()
         self._open: set[int] = set()
         self._bumped = False
+        self._deferred: list[Callable[[UnitOfWork], None]] = []
+        self._touched: dict[int, Codes] = {}
 
     # Reads see this unit's own changes ---------------------------------------------------
 
@@ -319,6 +329,7 @@ class UnitOfWork(StoreView):
         _event_index.add(self._txn, self._dbs["event_index"], batch.batch_id, level, event.seq,
                          first=first, last=last, listed=listed)  # fmt: skip
         self._covered.add((batch.batch_id, level))
+        self._touched.setdefault(event.seq, []).append((batch, level, indices))
         return event
 
     def index(self, event: Event, record: BatchRecord, level: Level, indices: _Indices) -> None:
@@ -334,6 +345,17 @@ class UnitOfWork(StoreView):
             _event_index.add(self._txn, db, record.batch_id, level, event.seq, first=first,
                              last=last)  # fmt: skip
         self._covered.add((record.batch_id, level))
+        self._touched.setdefault(event.seq, []).append((record, level, indices))
+
+    def codes_of(self, event: Event) -> Codes:
+        """Every code this unit entered `event` (one it appended) under so far: (batch, level,
+        sorted indices) for each `event(..., indices=...)` and `index` call about it."""
+        return list(self._touched.get(event.seq, ()))
+
+    def at_finish(self, work: Callable[[UnitOfWork], None]) -> None:
+        """Run `work` with this unit when its block ends, before it commits (an error aborts
+        the unit): for a hook that needs the whole unit, every change and index entry made."""
+        self._deferred.append(work)
 
     def _append(self, kind: EventKind, body: dict[str, Any], payload: bytes | None) -> Event:
         if self._chain is None:
@@ -351,10 +373,51 @@ class UnitOfWork(StoreView):
         seq = _layout.unpack_u64(bytes(cursor.key())) + 1 if cursor.last() else 1
         record = OutboxRecord(seq, topic, key, due, event.seq, body)
         self._txn.put(_layout.u64(seq), record.to_json(), db=self._dbs["outbox"], append=True)
+        self._txn.put(_layout.u64(seq), b"", db=self._dbs["outbox_queue"], append=True)
         return record
 
+    def begin_attempt(self, record: OutboxRecord, *, started: str | None = None) -> Attempt:
+        """Record that an attempt to deliver `record` begins: commit it before the request
+        leaves, so that even an attempt its process never saw end is on record."""
+        last = self.last_attempt(record.seq)
+        when = started or dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+        attempt = Attempt(record.seq, 1 if last is None else last.number + 1, when)
+        self._txn.put(_layout.attempt_key(record.seq, attempt.number), attempt.to_json(),
+                      db=self._dbs["outbox_attempts"])  # fmt: skip
+        self.event(EventKind.OUTBOX_ATTEMPT, {"outbox": record.seq, "key": record.key,
+                                              "topic": record.topic,
+                                              "attempt": attempt.number})  # fmt: skip
+        return attempt
+
+    def record_answer(self, attempt: Attempt) -> bool:
+        """Record how a begun attempt ended. A confirmed one marks its record sent (out of the
+        delivery queue). Whether the record is sent now."""
+        key = _layout.attempt_key(attempt.seq, attempt.number)
+        found = self._txn.get(key, db=self._dbs["outbox_attempts"])
+        begun = None if found is None else Attempt.from_json(attempt.seq, found)
+        if (begun is None or begun.outcome is not AttemptOutcome.STARTED
+                or attempt.outcome is AttemptOutcome.STARTED):  # fmt: skip
+            raise StoreError(
+                f"Attempt {attempt.number} to deliver outbox record {attempt.seq} is not one "
+                "begun and unanswered; expected the answer of a begun attempt. Hint: begin "
+                "each attempt with begin_attempt and answer it once."
+            )
+        self._txn.put(key, attempt.to_json(), db=self._dbs["outbox_attempts"])
+        if attempt.outcome.confirmed:
+            self._txn.delete(_layout.u64(attempt.seq), db=self._dbs["outbox_queue"])
+        self.event(EventKind.OUTBOX_ANSWER, {"outbox": attempt.seq, "attempt": attempt.number,
+                                             "outcome": attempt.outcome.value,
+                                             "status": attempt.status,
+                                             "receipt": attempt.receipt})  # fmt: skip
+        return attempt.outcome.confirmed or not self.is_queued(attempt.seq)
+
     def finish(self) -> None:
-        """Write back changed pages; refuse state changes that no event records."""
+        """Run the deferred work, write back changed pages; refuse state changes that no
+        event records."""
+        done = 0
+        while done < len(self._deferred):  # deferred work may defer more
+            self._deferred[done](self)
+            done += 1
         self._flush_pages()
         unrecorded = self._moved - self._covered
         if unrecorded:

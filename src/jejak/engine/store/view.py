@@ -26,11 +26,11 @@ from jejak.engine.sscc import SsccFormat
 from jejak.engine.store import _event_index, _layout, events, links
 from jejak.engine.store._cache import EVENTS, StoreCache
 from jejak.engine.store._core import StoreCore
-from jejak.engine.store._records import OutboxRecord, product_from_json
+from jejak.engine.store._records import Attempt, AttemptOutcome, OutboxRecord, product_from_json
 from jejak.engine.store.columns import PAGE, STATES, PagedColumn, PageSet
 from jejak.engine.store.events import AuditReport, Event
 
-__all__ = ["CodeRef", "StoreView"]
+__all__ = ["Attempt", "AttemptOutcome", "CodeRef", "OutboxRecord", "StoreView"]
 
 
 class CodeRef:
@@ -394,6 +394,54 @@ class StoreView:
         return events.verify(self._txn, self._dbs["events"], self._dbs["event_data"])
 
     def outbox(self) -> list[OutboxRecord]:
-        """The records queued for delivery, oldest first."""
+        """Every record ever queued for delivery (sent or not), oldest first."""
         return [OutboxRecord.from_json(_layout.unpack_u64(bytes(k)), v)
                 for k, v in self._txn.cursor(self._dbs["outbox"])]  # fmt: skip
+
+    def outbox_record(self, seq: int) -> OutboxRecord:
+        value = self._txn.get(_layout.u64(seq), db=self._dbs["outbox"])
+        if value is None:
+            raise StoreCorrupted(
+                f"Outbox record {seq} is queued but missing. Hint: run `jejak audit verify` "
+                "and restore the store from backup."
+            )
+        return OutboxRecord.from_json(seq, value)
+
+    def queued(self, *, limit: int | None = None) -> list[OutboxRecord]:
+        """The records not sent yet (no confirmed attempt), oldest first: the delivery queue."""
+        found: list[OutboxRecord] = []
+        for key in self._txn.cursor(self._dbs["outbox_queue"]).iternext(values=False):
+            if limit is not None and len(found) >= limit:
+                break
+            found.append(self.outbox_record(_layout.unpack_u64(bytes(key))))
+        return found
+
+    def queued_count(self) -> int:
+        count: int = self._txn.stat(self._dbs["outbox_queue"])["entries"]
+        return count
+
+    def is_queued(self, seq: int) -> bool:
+        """Whether outbox record `seq` is not sent yet."""
+        return self._txn.get(_layout.u64(seq), db=self._dbs["outbox_queue"]) is not None
+
+    def attempts(self, seq: int) -> list[Attempt]:
+        """Every attempt to deliver outbox record `seq`, in order."""
+        cursor = self._txn.cursor(self._dbs["outbox_attempts"])
+        found = []
+        if cursor.set_range(_layout.attempt_key(seq, 0)):
+            for key, value in cursor:
+                if _layout.unpack_attempt_key(bytes(key))[0] != seq:
+                    break
+                found.append(Attempt.from_json(seq, value))
+        return found
+
+    def last_attempt(self, seq: int) -> Attempt | None:
+        """The latest attempt to deliver outbox record `seq` (None: never tried)."""
+        cursor = self._txn.cursor(self._dbs["outbox_attempts"])
+        if cursor.set_range(_layout.attempt_key(seq + 1, 0)):
+            moved = cursor.prev()
+        else:
+            moved = cursor.last()
+        if not moved or _layout.unpack_attempt_key(bytes(cursor.key()))[0] != seq:
+            return None
+        return Attempt.from_json(seq, cursor.value())
