@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from bench._summary import write_summary
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from jejak.engine.aggregation import Aggregation, Seal, path, tree
@@ -120,11 +121,9 @@ def _record(benchmark: BenchmarkFixture, name: str) -> float | None:
 def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     """After the module: the figures, the ratios to the baselines and the targets."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None or not _medians:
+    if not _medians:
         return
-    lines = ["", "aggregation (medians; ratio = SQLite time / LMDB time, same run):"]
+    lines = ["aggregation (medians; ratio = SQLite time / LMDB time, same run):"]
     bulk, base = _medians.get("bulk_lmdb"), _medians.get("bulk_sqlite")
     if bulk is not None:
         missed = "" if LINKS / bulk >= 500_000 else "  MISSED"
@@ -145,9 +144,7 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
         if theirs is not None:
             figure += f"   SQLite {theirs * scale:.3f} {unit}, ratio {theirs / mine:.1f}x"
         lines.append(figure)
-    with capture.global_and_fixture_disabled():  # as `capsys.disabled()`: to the terminal
-        for line in lines:
-            reporter.write_line(line)
+    write_summary(request, lines)
 
 
 # Bulk links ----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench._summary import write_summary
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from jejak.engine.aggregation import Aggregation
@@ -143,11 +144,9 @@ def test_usage_csv_python_baseline(
 @pytest.fixture(scope="module", autouse=True)
 def summary(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None or not _medians:
+    if not _medians:
         return
-    lines = ["", f"usage report of {CODES:,} codes (medians; ratio = Python time / ours):"]
+    lines = [f"usage report of {CODES:,} codes (medians; ratio = Python time / ours):"]
     for name in ("csv", "csv-nodisk", "json", "python"):
         if name in _medians:
             lines.append(f"  {name:<10} {CODES / _medians[name]:>12,.0f} rows/s"
@@ -157,6 +156,4 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
         lines.append(f"  target >= 1,000,000 rows/s (goal 3,000,000){missed}")
     if "csv" in _medians and "python" in _medians:
         lines.append(f"  ratio      {_medians['python'] / _medians['csv']:.1f}x")
-    with capture.global_and_fixture_disabled():
-        for line in lines:
-            reporter.write_line(line)
+    write_summary(request, lines)
