@@ -198,3 +198,14 @@ class ShipmentRefused(StoreError):
     def __init__(self, message: str, *, reason: object, code: str) -> None:
         self.reason, self.code = reason, code
         super().__init__(message)
+
+
+class DeliveryFailed(JejakError):
+    """Reports could not all be delivered to the regulator's API: it did not answer, answered
+    with errors until the retries ran out, or refused records. What was confirmed is marked
+    sent; the rest stays queued for the next submission. `outcome` is the last attempt's
+    (`store.AttemptOutcome`)."""
+
+    def __init__(self, message: str, *, outcome: object) -> None:
+        self.outcome = outcome
+        super().__init__(message)
