@@ -48,6 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "line": ("jejak.cli.line", "run, watch and command a packaging line"),
     "agg": ("jejak.cli.agg", "aggregate packs into cases and pallets, and rework"),
     "report": ("jejak.cli.report", "usage reports for BPOM, EPCIS for partners"),
+    "regulator": ("jejak.cli.regulator", "a test server that plays the regulator's API"),
     "ship": ("jejak.cli.ship", "ship codes to a trading partner (Released)"),
     "return": ("jejak.cli.ship", "take shipped codes back (Inactive)"),
     "recall": ("jejak.cli.ship", "recall a batch (Inactive) and list where it was shipped"),

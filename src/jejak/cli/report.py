@@ -4,6 +4,9 @@
   CSV bulk-upload template or the same facts as JSON; the partner ID from ``--partner`` or
   ``$JEJAK_PARTNER_ID``, the form of the codes (``--code-form``, HRI by default) and the header
   row (``--header``) are the site's settings.
+- ``report submit [--url URL] [--config FILE] [--json]``: deliver the outbox (every reportable
+  activity, queued when it was recorded) to the regulator's API, exactly once;
+- ``report pending [--json]``: what is still to deliver, with its deadline (24 hours).
 
 A report is written to a temporary file beside FILE and renamed over it when complete: an
 interrupted report leaves no half-written file.
@@ -21,6 +24,7 @@ from jejak.cli._store import add_store_arguments, open_store
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
+    from jejak.regulator.client import SubmitReport
 
 PARTNER_ENV = "JEJAK_PARTNER_ID"
 
@@ -67,6 +71,7 @@ def register(commands: Commands) -> None:
     usage.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_store_arguments(usage)
     usage.set_defaults(handler=_usage)
+    _register_outbox(actions)
 
 
 def _usage(args: argparse.Namespace) -> int:
@@ -96,3 +101,132 @@ def _usage(args: argparse.Namespace) -> int:
 
 def _partner(given: str | None) -> str | None:
     return given if given is not None else os.environ.get(PARTNER_ENV)
+
+
+# The outbox: delivery to the regulator's API ---------------------------------------------------
+
+
+def _register_outbox(actions: Commands) -> None:
+    submit = actions.add_parser(
+        "submit",
+        help="deliver the queued reports to the regulator's API, exactly once",
+        description="Send every queued record, oldest first, with its idempotency key; retry "
+        "failures with exponential backoff and jitter; mark a record sent only when the "
+        "server confirms it. The API's base URL, the partner ID and the token come from --url, "
+        "$JEJAK_REGULATOR_URL, $JEJAK_REGULATOR_TOKEN, $JEJAK_PARTNER_ID, or the [regulator] "
+        "table (url, partner_id, token_file, timeout) of --config. Exit 0 when the queue is "
+        "empty, 1 when records stay queued.",
+    )
+    submit.add_argument("--url", default=None, help="the API's base URL (https; http to loopback)")
+    submit.add_argument("--config", default=None, metavar="FILE",
+                        help="the site's TOML file with a [regulator] table")  # fmt: skip
+    submit.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="per request (default 10)")  # fmt: skip
+    submit.add_argument(
+        "--attempts",
+        type=int,
+        default=5,
+        metavar="N",
+        help="tries of one record in this run before giving up (default 5)",
+    )
+    submit.add_argument("--limit", type=int, default=None, metavar="N",
+                        help="deliver at most N records")  # fmt: skip
+    submit.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_store_arguments(submit)
+    submit.set_defaults(handler=_submit)
+    pending = actions.add_parser(
+        "pending",
+        help="list the reports not yet confirmed by the regulator: due and overdue",
+        description="Every queued record, oldest first: its topic, key, deadline (24 hours "
+        "after the activity), whether it is overdue, its attempts and the last answer.",
+    )
+    pending.add_argument("--limit", type=int, default=None, metavar="N", help="list at most N")
+    pending.add_argument("--json", action="store_true", help="a JSON list of objects")
+    add_store_arguments(pending)
+    pending.set_defaults(handler=_pending)
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from jejak.cli._signals import stop_on_signals
+    from jejak.cli._store import actor
+    from jejak.engine.errors import DeliveryFailed, InvalidQuantity
+    from jejak.regulator.client import RetryPolicy, Submitter
+    from jejak.regulator.config import RegulatorConfig
+
+    if args.limit is not None and args.limit < 1:
+        raise InvalidQuantity(f"Invalid --limit {args.limit}: expected 1 or more. Hint: leave "
+                              "it out to deliver everything queued.")  # fmt: skip
+    config = RegulatorConfig.load(
+        url=args.url, timeout=args.timeout, config_file=Path(args.config) if args.config else None
+    )
+    policy = RetryPolicy.parse(attempts=args.attempts)
+    with (
+        open_store(args) as store,
+        stop_on_signals() as stop,
+        Submitter(store, config, policy=policy, actor=actor(args), stop=stop) as submitter,
+    ):
+        report = submitter.run(limit=args.limit)  # fmt: skip
+    if args.json:
+        print_json(report.as_json())
+    else:
+        print(f"Sent {report.sent:,} records ({report.accepted:,} accepted, "
+              f"{report.duplicates:,} already received) in {report.attempts:,} attempts; "
+              f"{report.pending:,} still queued")  # fmt: skip
+    if report.interrupted:
+        print("jejak: interrupted", file=sys.stderr)
+        return 130
+    problem = _delivery_problem(report, config.url)
+    if problem is not None:
+        raise DeliveryFailed(problem, outcome=report.stopped)
+    return 0
+
+
+def _delivery_problem(report: SubmitReport, url: str) -> str | None:
+    from jejak.engine.store.view import AttemptOutcome
+
+    left = f"{report.pending:,} records stay queued (`jejak report pending` lists them)"
+    if report.stopped is AttemptOutcome.UNAUTHORIZED:
+        return (f"The regulator's API at {url} refused the token or the partner ID; expected "
+                f"the site's credentials. Hint: check $JEJAK_REGULATOR_TOKEN and "
+                f"$JEJAK_PARTNER_ID; {left}.")  # fmt: skip
+    if report.stopped is not None:
+        return (
+            f"Delivery to {url} failed: {report.stopped.value.replace('_', ' ')} until the "
+            f"retries ran out; expected the API to confirm each record. Hint: nothing is "
+            f"lost: {left}; run `jejak report submit` again when the API is back."
+        )
+    if report.refused:
+        shown = ", ".join(str(seq) for seq in report.refused[:10])
+        return (f"The regulator's API refused {len(report.refused):,} records (outbox "
+                f"{shown}); expected payloads it accepts. Hint: `jejak report pending --json` "
+                f"shows each answer; {left}.")  # fmt: skip
+    return None
+
+
+def _pending(args: argparse.Namespace) -> int:
+    from jejak.engine.errors import InvalidQuantity
+    from jejak.engine.outbox import pending
+
+    if args.limit is not None and args.limit < 1:
+        raise InvalidQuantity(f"Invalid --limit {args.limit}: expected 1 or more. Hint: leave "
+                              "it out to list everything queued.")  # fmt: skip
+    with open_store(args) as store, store.view() as view:
+        found = pending(view, limit=args.limit)
+        total = view.queued_count()
+    if args.json:
+        print_json([item.as_json() for item in found])
+        return 0
+    for item in found:
+        last = item.last
+        answer = "never tried" if last is None else (
+            f"{item.attempts} attempts, last {last.outcome.value}"
+            + (f" ({last.detail})" if last.detail else ""))  # fmt: skip
+        flag = "OVERDUE" if item.overdue else "due"
+        print(f"{item.record.seq:>8}  {item.record.topic:<11}  {flag} {item.record.due}  "
+              f"{answer}  {item.record.key}")  # fmt: skip
+    overdue = sum(item.overdue for item in found)
+    print(f"{total:,} records queued, {overdue:,} overdue" + (
+        f" (first {len(found):,} listed)" if len(found) < total else ""))  # fmt: skip
+    return 0

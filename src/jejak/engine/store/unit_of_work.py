@@ -92,7 +92,7 @@ class UnitOfWork(StoreView):
         self._covered: set[tuple[int, int]] = set()
         self._open: set[int] = set()
         self._bumped = False
-        self._deferred: list[Callable[[UnitOfWork], None]] = []
+        self._deferred: list[Callable[[UnitOfWork], object]] = []
         self._touched: dict[int, Codes] = {}
 
     # Reads see this unit's own changes ---------------------------------------------------
@@ -352,7 +352,7 @@ class UnitOfWork(StoreView):
         sorted indices) for each `event(..., indices=...)` and `index` call about it."""
         return list(self._touched.get(event.seq, ()))
 
-    def at_finish(self, work: Callable[[UnitOfWork], None]) -> None:
+    def at_finish(self, work: Callable[[UnitOfWork], object]) -> None:
         """Run `work` with this unit when its block ends, before it commits (an error aborts
         the unit): for a hook that needs the whole unit, every change and index entry made."""
         self._deferred.append(work)
