@@ -5,7 +5,8 @@ It expects the token of ``$JEJAK_REGULATOR_TOKEN`` (or ``--token-file``) and the
 ``--partner`` or ``$JEJAK_PARTNER_ID``; it validates every payload, keeps what it accepted (in
 ``--record FILE`` too, read back when it starts again) and can be told to misbehave: at random
 rates (``--fail-rate`` 503, ``--stall-rate`` slow past the client's timeout then accept,
-``--hang-rate`` slow then no answer, ``--drop-rate`` accept and close without an answer,
+``--hang-rate`` slow then no answer, ``--hold-rate`` accept then answer slowly,
+``--drop-rate`` accept and close without an answer,
 ``--twice-rate`` answer twice; ``--seed``) or in a fixed order (``--script fail,drop,...``).
 ``GET /accepted`` and ``GET /stats`` (with the token) show what it took.
 
@@ -26,7 +27,7 @@ from jejak.engine.errors import InvalidFormat
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
 
-_RATES = ("fail", "stall", "hang", "drop", "twice")
+_RATES = ("fail", "stall", "hang", "hold", "drop", "twice")
 
 
 def register(commands: Commands) -> None:

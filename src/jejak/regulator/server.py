@@ -15,6 +15,8 @@ order) and then at random at the given rates (seeded):
 - ``stall``: wait `stall` seconds (past the client's timeout), then accept and answer (into a
   connection the client has likely given up: accepted, but never confirmed to it);
 - ``hang``: wait `stall` seconds, then close the connection, nothing accepted;
+- ``hold``: accept, then wait `stall` seconds before answering (the moment to kill a client:
+  the server has the record, the client does not know);
 - ``drop``: accept, then close the connection without an answer;
 - ``twice``: accept, and write the answer twice on the connection.
 """
@@ -55,6 +57,7 @@ class Fault(StrEnum):
     FAIL = "fail"
     STALL = "stall"
     HANG = "hang"
+    HOLD = "hold"
     DROP = "drop"
     TWICE = "twice"
 
@@ -310,6 +313,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is Fault.DROP:
             self._drop()
             return
+        if fault is Fault.HOLD:
+            self.regulator.closing.wait(self.regulator.state.plan.stall)
         status = AnswerStatus.ACCEPTED if new else AnswerStatus.DUPLICATE
         self._answer(HTTPStatus.CREATED if new else HTTPStatus.OK,
                      {"status": status.value, "key": key, "receipt": entry.receipt},
