@@ -120,6 +120,7 @@ class _State:
         self.posts: Counter[str] = Counter()
         self.played: Counter[str] = Counter()
         self.record: BinaryIO | None = None
+        self.closed = False
         self.set_plan(plan)
         if record is not None:
             if record.exists():
@@ -149,9 +150,12 @@ class _State:
             return fault
 
     def accept(self, key: str, topic: str, payload: Mapping[str, Any],
-               digest: str) -> tuple[Accepted, bool]:  # fmt: skip
-        """The entry under `key` and whether it is new (accepted now)."""
+               digest: str) -> tuple[Accepted, bool] | None:  # fmt: skip
+        """The entry under `key` and whether it is new (accepted now); None once the server
+        is closing (it takes nothing it could not keep)."""
         with self.lock:
+            if self.closed:
+                return None
             found = self.accepted.get(key)
             if found is not None:
                 return found, False
@@ -166,8 +170,10 @@ class _State:
             return entry, True
 
     def close(self) -> None:
-        if self.record is not None:
-            self.record.close()
+        with self.lock:
+            self.closed = True
+            if self.record is not None:
+                self.record.close()
 
 
 class RegulatorServer:
@@ -305,7 +311,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drop()
                 return
         digest = hashlib.sha256(raw).hexdigest()
-        entry, new = self.regulator.state.accept(key, topic, payload, digest)
+        taken = self.regulator.state.accept(key, topic, payload, digest)
+        if taken is None:
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE, ErrorCode.UNAVAILABLE, "stopping")
+            return
+        entry, new = taken
         if entry.digest != digest:
             self._error(HTTPStatus.CONFLICT, ErrorCode.KEY_CONFLICT,
                         f"key accepted with another payload as {entry.receipt}")  # fmt: skip
