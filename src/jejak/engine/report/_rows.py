@@ -1,0 +1,85 @@
+"""Byte rows: many short texts as one padded ``uint8`` matrix, one text a row, `PAD` after the
+shorter ones (as `code_matrix` gives codes). The EPCIS writer builds its identifiers and the
+text around them this way, a page of codes at a time, and joins them in one pass.
+
+>>> rows = from_texts([b"ab", b"c"])
+>>> joined(framed(rows, b"<", b">")), lengths(rows).tolist()
+(b'<ab><c>', [2, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from jejak.engine.listing import PAD
+
+__all__ = ["Matrix", "framed", "from_texts", "joined", "lengths", "order", "stacked", "texts"]
+
+Matrix = npt.NDArray[np.uint8]
+
+
+def lengths(rows: Matrix) -> npt.NDArray[np.int64]:
+    """How many bytes each row holds (its padding not counted)."""
+    found: npt.NDArray[np.int64] = (rows != PAD).sum(axis=1, dtype=np.int64)
+    return found
+
+
+def framed(rows: Matrix, before: bytes, after: bytes) -> Matrix:
+    """Each row as ``before + row + after``, padded."""
+    count, width = rows.shape
+    out = np.full((count, len(before) + width + len(after)), PAD, dtype=np.uint8)
+    if before:
+        out[:, : len(before)] = np.frombuffer(before, dtype=np.uint8)
+    out[:, len(before) : len(before) + width] = rows
+    if after:
+        ends = len(before) + lengths(rows)
+        spots = ends[:, None] + np.arange(len(after))
+        out[np.arange(count)[:, None], spots] = np.frombuffer(after, dtype=np.uint8)
+    return out
+
+
+def joined(rows: Matrix) -> bytes:
+    """Every row's bytes, one after the other."""
+    flat = rows.ravel()
+    found: bytes = flat[flat != PAD].tobytes()
+    return found
+
+
+def from_texts(values: Sequence[bytes]) -> Matrix:
+    """Texts (none holding a NUL) as rows."""
+    widths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+    out = np.full((len(values), int(widths.max(initial=0))), PAD, dtype=np.uint8)
+    rows = np.repeat(np.arange(len(values)), widths)
+    starts = np.repeat(np.cumsum(widths) - widths, widths)
+    out[rows, np.arange(rows.size) - starts] = np.frombuffer(b"".join(values), dtype=np.uint8)
+    return out
+
+
+def texts(rows: Matrix) -> list[bytes]:
+    """Each row's bytes."""
+    return [row.tobytes().rstrip(b"\x00") for row in rows]
+
+
+def stacked(parts: Sequence[Matrix]) -> Matrix:
+    """Matrices one above the other, the narrower ones padded."""
+    if not parts:
+        return np.zeros((0, 0), dtype=np.uint8)
+    width = max(part.shape[1] for part in parts)
+    out = np.full((sum(part.shape[0] for part in parts), width), PAD, dtype=np.uint8)
+    at = 0
+    for part in parts:
+        out[at : at + part.shape[0], : part.shape[1]] = part
+        at += part.shape[0]
+    return out
+
+
+def order(rows: Matrix) -> npt.NDArray[np.intp]:
+    """The order that sorts the rows by their bytes (a shorter row before its extensions)."""
+    if not rows.size:
+        return np.arange(rows.shape[0], dtype=np.intp)
+    keys = np.ascontiguousarray(rows).view(np.dtype((np.bytes_, rows.shape[1]))).ravel()
+    found: npt.NDArray[np.intp] = np.argsort(keys, kind="stable")
+    return found
