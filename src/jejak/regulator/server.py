@@ -267,10 +267,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC, "no such path")
 
     def do_POST(self) -> None:
-        if not self._authorized():
-            return
-        raw = self._body()
-        if raw is None:
+        raw = self._body()  # first: an unread body would be taken for the next request
+        if raw is None or not self._authorized():
             return
         if self.path == "/_control/faults":
             self._control(raw)
