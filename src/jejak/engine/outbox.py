@@ -46,15 +46,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from jejak.engine import _outbox_body
 from jejak.engine._outbox_body import REPORTED, Report, Topic
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeForm
-from jejak.engine.errors import InvalidFormat
+from jejak.engine.errors import InvalidFormat, ReportRefused
+from jejak.engine.report import epcis, event_hash
+from jejak.engine.report.epcis import EpcisSettings
 from jejak.engine.store import Event, OutboxRecord, Store, StoreView, UnitOfWork
 from jejak.engine.store.view import Attempt
 
@@ -66,6 +68,7 @@ __all__ = [
     "Pending",
     "Topic",
     "due_of",
+    "epcis_ids",
     "install",
     "pending",
 ]
@@ -74,23 +77,23 @@ DUE_WITHIN = dt.timedelta(hours=24)  # Art. 12(5): each activity reported within
 PART = 5_000  # rows or links in one record at most: a larger activity goes in parts
 AUDIT_KEY = "jejak-audit:sha-256:"
 
-KeyFunction = Callable[[StoreView, BatchRecord, Event], list[str]]
-"""The EPCIS event IDs of an activity (``[]``: EPCIS has no event for it)."""
-
 
 @dataclass(frozen=True, slots=True)
 class OutboxSettings:
     """A site's settings for its reports to the regulator: the form of the codes (HRI by
-    default, as the usage report)."""
+    default, as the usage report), and its EPCIS settings (the same as its EPCIS documents':
+    they make the events, so the keys)."""
 
     form: CodeForm = CodeForm.HRI
+    epcis: EpcisSettings = field(default_factory=EpcisSettings)
 
     @classmethod
-    def parse(cls, *, form: object = None) -> OutboxSettings:
+    def parse(cls, *, form: object = None, epcis: EpcisSettings | None = None) -> OutboxSettings:
+        links = epcis or EpcisSettings()
         if form is None:
-            return cls()
+            return cls(CodeForm.HRI, links)
         try:
-            return cls(CodeForm(str(form)))
+            return cls(CodeForm(str(form)), links)
         except ValueError:
             raise InvalidFormat(
                 f"Invalid code form {form!r}: expected one of "
@@ -104,23 +107,25 @@ def due_of(time: str) -> str:
     return (dt.datetime.fromisoformat(time) + DUE_WITHIN).isoformat(timespec="seconds")
 
 
-def epcis_ids(view: StoreView, record: BatchRecord, event: Event) -> list[str]:
-    """The CBV 2.0 event hash of each EPCIS event `event` maps to."""
-    # Until report.epcis is on main (another engineer's): then a top-level import.
-    from jejak.engine.report import epcis, event_hash  # type: ignore[attr-defined]  # noqa: PLC0415
-
-    return [event_hash.event_id(e) for e in epcis.epcis_events(view, record, event)]
+def epcis_ids(view: StoreView, record: BatchRecord, event: Event,
+              settings: EpcisSettings) -> list[str]:  # fmt: skip
+    """The CBV 2.0 event hash of each EPCIS event `event` maps to (the ``eventID`` the site's
+    EPCIS documents give it); none when EPCIS cannot express it: a code keyed by NIE with no
+    site URI template has no EPCIS identity (its record is keyed by its audit event)."""
+    try:
+        events = epcis.epcis_events(view, record, event, settings)
+    except ReportRefused:
+        return []
+    return [event_hash.event_id(e) for e in events]
 
 
 class Outbox:
     """The store hook that queues every reportable activity (see the module)."""
 
-    __slots__ = ("keys", "settings")
+    __slots__ = ("settings",)
 
-    def __init__(self, settings: OutboxSettings | None = None, *,
-                 keys: KeyFunction = epcis_ids) -> None:  # fmt: skip
+    def __init__(self, settings: OutboxSettings | None = None) -> None:
         self.settings = settings or OutboxSettings()
-        self.keys = keys
 
     def __call__(self, uow: UnitOfWork, event: Event) -> None:
         if event.what in REPORTED:
@@ -133,7 +138,7 @@ class Outbox:
         found = _outbox_body.report(uow, event, codes, self.settings.form)
         if found is None:
             return []
-        ids = self.keys(uow, codes[0][0], event)
+        ids = epcis_ids(uow, codes[0][0], event, self.settings.epcis)
         key = ids[0] if ids else AUDIT_KEY + event.hash
         parts = _parts(found)
         due = due_of(event.time)
