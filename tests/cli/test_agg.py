@@ -524,6 +524,17 @@ def test_import_takes_every_code_form_and_prints_a_line(
         ("Commissioned", "c2"), ("Commissioned", "c2"), ("Commissioned", "t1")]  # fmt: skip
 
 
+def test_import_takes_packs_into_cases_and_cases_onto_pallets_at_once(
+    jejak: Jejak, codes: Codes, link_file: Any
+) -> None:
+    """The pallet rows come before the case's own rows, and the case is only Encoded: the
+    packs go into their cases first, which commissions the case, then the cases onto pallets."""
+    name = link_file("{t1},{c2}\n{c2},{p6}\n{c2},{p7}\n")
+    assert ok(jejak("agg import --batch B1", name, "--json")).json()["linked"] == 3
+    assert [codes.where(k) for k in ("p6", "p7", "c2")] == [
+        ("Commissioned", "c2"), ("Commissioned", "c2"), ("Commissioned", "t1")]  # fmt: skip
+
+
 IMPORT_REFUSED = [
     # (file, exit code, the lines of the message after its first)
     ("{c2},{p6}\n{c2}," + BAD + "\n", 2, ["line 2: child: Invalid (01) GTIN check digit"]),
@@ -538,8 +549,8 @@ IMPORT_REFUSED = [
     ("{c2},\n", 2, ["line 1: expected two codes, parent,child; found 2 cells, 1 filled"]),
     ("parent,child\n{c2},{p6}\n{c2},{p28}\n", 1,
      [f"line 3: Cannot aggregate '{{p28}}': it is Encoded; {Rule.NOT_COMMISSIONED.rule}."]),
-    # c2 is a child on line 2, only Encoded until the link of line 1 would commission it
-    ("{c2},{p6}\n{t1},{c2}\n", 1, ["line 2: Cannot aggregate '{c2}': it is Encoded;"]),
+    # t1 goes into nothing: a pallet is no child
+    ("{c2},{p6}\n{c2},{t1}\n", 1, ["line 2: Cannot aggregate '{t1}': it is a tertiary code"]),
     ("{c2},{p6}\n{c2},{p0}\n", 1, ["line 2: Cannot aggregate '{p0}': it is in '{c0}';"]),
     ("parent,child\n" + "".join(f"{{c2}},{{p{i}}}\n" for i in range(6, 11)), 1,
      ["line 6: Cannot aggregate '{c2}': 5 children for a capacity of 4;"]),

@@ -183,10 +183,15 @@ class Model:
             self.close_partial(container)
 
     def pack_many(self, kids: list[int], parents: list[int], mixed: bool) -> None:
+        """All at once: the children of each level in turn, lowest first (packs into cases
+        commission the cases, which then may go onto pallets)."""
         self.check_distinct(kids)
-        self.check_open([*parents, *kids])
-        self.check_free(kids, parents, mixed)
-        self.attach(kids, parents)
+        for level in sorted({level_of(k) for k in kids}):
+            mine = [(k, p) for k, p in zip(kids, parents, strict=True) if level_of(k) is level]
+            these, into = [k for k, _ in mine], [p for _, p in mine]
+            self.check_open([*into, *these])
+            self.check_free(these, into, mixed)
+            self.attach(these, into)
 
     def seal_(self, container: int) -> None:
         self.check_open([container])
@@ -410,13 +415,16 @@ class AggregationMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), mixed=st.booleans())
     def pack_many(self, data: st.DataObject, mixed: bool) -> None:
-        level = data.draw(st.sampled_from([P, S]))
+        """Bulk links of one level or, now and then, of both (cases onto pallets too)."""
         batch = data.draw(st.sampled_from([r.batch_id for r in self.records]))
-        kids = self.some(data, level, max_size=14, min_size=1, batch=batch)
-        pool = [r for r in self.codes[Level(level + 1)] if batch_of(r) == batch]
-        if data.draw(st.integers(0, 4)) == 0:
-            pool = self.codes[Level(level + 1)]
-        parents = [data.draw(st.sampled_from(pool)) for _ in kids]
+        kids, parents = [], []
+        for level in data.draw(st.sampled_from([[P], [S], [P, S]])):
+            these = self.some(data, level, max_size=14, min_size=1, batch=batch)
+            pool = [r for r in self.codes[Level(level + 1)] if batch_of(r) == batch]
+            if data.draw(st.integers(0, 4)) == 0:
+                pool = self.codes[Level(level + 1)]
+            kids += these
+            parents += [data.draw(st.sampled_from(pool)) for _ in these]
         self.run(EventKind.AGG_PACK, [*parents, *kids],
                  lambda: self.agg(mixed).pack_many(np.array(kids, dtype=np.uint64),
                                                    np.array(parents, dtype=np.uint64)),

@@ -10,7 +10,7 @@ operation raises `AggregationRefused` naming the code and the rule, and writes n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from jejak.engine.store import (
 
 __all__ = ["Aggregation"]
 
-_CHUNK = 1 << 20  # links a bulk pack writes in one unit of work
+_CHUNK = 1 << 20  # links a bulk pack checks, writes and records (one event) at a time
 
 
 def _ref(code: CodeRef) -> int:
@@ -79,28 +79,24 @@ class Aggregation:
 
     def pack_many(self, children: Refs, parents: Refs) -> int:
         """Bulk links: each of `children` into its container in `parents` (packed references,
-        see `jejak.engine.store.links`), checked as `pack` checks, in units of work of up to
-        a million links (a third-party case packer's file, a station's backlog)."""
+        see `jejak.engine.store.links`), checked as `pack` checks: all of them in one unit of
+        work, or none (a third-party case packer's file, a station's backlog). Packs go into
+        their cases before cases onto their pallets, so one call may hold both levels: a
+        case's label is commissioned by its packing, and then it may be palletised."""
         children, parents = as_refs(children), as_refs(parents)
         if children.shape != parents.shape or children.ndim != 1:
             raise ValueError(f"Invalid bulk links: {children.shape[0]} children for "
                              f"{parents.shape[0]} containers; expected one container for each "
                              "child.")  # fmt: skip
-        for lo in range(0, children.size, _CHUNK):
-            kids, into = children[lo : lo + _CHUNK], parents[lo : lo + _CHUNK]
-            with self.store.unit_of_work(self.actor) as uow:
-                links = self._links(uow)
-                if lo == 0:  # all of them, before the first chunk is written
-                    links.check_distinct(children)
-                links.check_open(np.concatenate((distinct(into), kids)))
-                links.check_free(kids, into)
-                links.attach(kids, into)
-                containers = distinct(into)
-                first = links.hri(int(containers[0]))
-                links.event(EventKind.AGG_PACK, {"containers": int(containers.size),
-                                                 "first": first, "links": int(kids.size)},
-                            np.concatenate((containers, kids)),
-                            pairs=_pairs(kids, into))  # fmt: skip
+        levels = (children >> np.uint64(32)) & np.uint64(0xFF)
+        with self.store.unit_of_work(self.actor) as uow:
+            links = self._links(uow)
+            links.check_distinct(children)
+            for level in np.unique(levels).tolist():
+                mine = levels == level
+                both = (children, parents) if mine.all() else (children[mine], parents[mine])
+                for kids, into in _chunks(*both):
+                    _link(links, kids, into)
         return int(children.size)
 
     def seal(self, parent: CodeRef) -> None:
@@ -268,6 +264,23 @@ class Aggregation:
             touched = distinct(np.concatenate((doomed, [was] if was else [])).astype(np.uint64))
             links.event(EventKind.AGG_DESTROY, data, touched)
         return int(doomed.size)
+
+
+def _chunks(children: Refs, parents: Refs) -> Iterator[tuple[Refs, Refs]]:
+    for lo in range(0, children.size, _CHUNK):
+        yield children[lo : lo + _CHUNK], parents[lo : lo + _CHUNK]
+
+
+def _link(links: Links, kids: Refs, into: Refs) -> None:
+    """Check and make one chunk of bulk links, with its ``agg.pack`` event."""
+    links.check_open(np.concatenate((distinct(into), kids)))
+    links.check_free(kids, into)
+    links.attach(kids, into)
+    containers = distinct(into)
+    first = links.hri(int(containers[0]))
+    links.event(EventKind.AGG_PACK, {"containers": int(containers.size), "first": first,
+                                     "links": int(kids.size)},
+                np.concatenate((containers, kids)), pairs=_pairs(kids, into))  # fmt: skip
 
 
 def _empty(links: Links, codes: Refs) -> None:
