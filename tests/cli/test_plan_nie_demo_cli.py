@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from tests.engine.report.test_epcis import check_rules, schema_validator  # noqa: F401 - a fixture
+from tests.engine.report.test_event_hash import reference  # noqa: F401 - a fixture
 
 from jejak.engine.codes import Level
 from jejak.engine.print_jobs import PrintOutcome
@@ -189,6 +191,29 @@ def check_usage_report(store: Path, summary: dict[str, Any]) -> None:
     document = json.loads(Path(reports["json"]).read_text())
     assert len(document["rows"]) == len(rows)
     assert document["counts"]["active"] == summary["commissioned"]
+
+
+def test_the_demos_epcis_document_passes_gs1_schema_with_the_reference_ids(
+    run: Run,
+    tmp_path: Path,
+    schema_validator: Any,  # noqa: F811 - the fixture imported above
+    reference: Any,  # noqa: F811 - the fixture imported above
+) -> None:
+    store = tmp_path / "demo"
+    result = run("demo", "--units", "150", "--seed", "5", "--store", str(store), "--json",
+                 "--today", "2026-11-25")  # fmt: skip
+    assert result.code == 0, result.err
+    summary: Any = result.json()
+    document = json.loads(Path(summary["reports"]["epcis"]).read_text(encoding="utf-8"))
+    errors = sorted(schema_validator.iter_errors(document), key=str)
+    assert not errors, errors[0]
+    check_rules(document)
+    events = document["epcisBody"]["eventList"]
+    assert [e["eventID"] for e in events] == reference(events)
+    packing = [e for e in events if e.get("bizStep") == "packing" and e["action"] == "ADD"]
+    assert len({e["parentID"] for e in packing}) == summary["cases"] + summary["pallets"]
+    commissioned = sum(len(e["epcList"]) for e in events if e.get("bizStep") == "commissioning")
+    assert commissioned == summary["commissioned"] + summary["cases"] + summary["pallets"]
 
 
 def test_demo_splits_the_units_across_lines(run: Run, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from jejak.cli._files import written
+from jejak.engine.report.epcis import EpcisSettings, write_epcis
 from jejak.engine.report.usage import UsageReport, UsageSettings
 from jejak.engine.store import Store
 
@@ -18,7 +19,8 @@ DEMO_PARTNER_ID = "JEJAK-DEMO"  # the demo's TTAC partner ID ($JEJAK_PARTNER_ID 
 
 
 def write_reports(store: Store, root: Path, batches: list[str]) -> dict[str, str | None]:
-    """Write the demo's reports under ``root/reports``; their paths by kind."""
+    """Write the demo's reports under ``root/reports``; their paths by kind. The EPCIS
+    document's times carry the offset of western Indonesia (WIB, +07:00)."""
     folder = root / "reports"
     folder.mkdir(mode=0o700, exist_ok=True)
     stem = batches[0] if len(batches) == 1 else f"{batches[0]}-and-{len(batches) - 1}-more"
@@ -37,4 +39,8 @@ def write_reports(store: Store, root: Path, batches: list[str]) -> dict[str, str
                     else:
                         report.write_json(out)
                 paths[kind] = str(path)
+            path = folder / f"epcis-{stem}.jsonld"
+            with written(str(path), what="EPCIS document") as out:
+                write_epcis(view, records, out, EpcisSettings.parse(offset="+07:00"))
+            paths["epcis"] = str(path)
     return paths
