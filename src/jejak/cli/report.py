@@ -7,6 +7,11 @@
 - ``report submit [--url URL] [--config FILE] [--json]``: deliver the outbox (every reportable
   activity, queued when it was recorded) to the regulator's API, exactly once;
 - ``report pending [--json]``: what is still to deliver, with its deadline (24 hours).
+- ``report epcis --batch B --out FILE``: the EPCIS 2.0 JSON-LD document of the batch for
+  trading partners and L4 systems (commissioning, packing, rework, samples, destruction,
+  shipments, returns, recalls, as they happened), codes as GS1 Digital Link URIs; codes keyed
+  by NIE need ``--nie-template`` (a site URI template such as
+  ``https://id.example.co.id/90/{nie}/21/{serial}``).
 
 A report is written to a temporary file beside FILE and renamed over it when complete: an
 interrupted report leaves no half-written file.
@@ -71,7 +76,58 @@ def register(commands: Commands) -> None:
     usage.add_argument("--json", action="store_true", help="print the summary as JSON")
     add_store_arguments(usage)
     usage.set_defaults(handler=_usage)
+    _register_epcis(actions)
     _register_outbox(actions)
+
+
+def _register_epcis(actions: Commands) -> None:
+    epcis = actions.add_parser(
+        "epcis",
+        help="write a batch's EPCIS 2.0 document (JSON-LD) for trading partners",
+        description="Every event about the batch's codes, as it happened: ObjectEvent ADD / "
+        "commissioning, AggregationEvent ADD / packing for each case and pallet, rework, "
+        "samples, destruction, shipments, returns and recalls; eventID the CBV 2.0 event hash.",
+    )
+    epcis.add_argument("--batch", required=True, action="append",
+                       help="the batch (again for more batches in one document)")  # fmt: skip
+    epcis.add_argument("--out", required=True, metavar="FILE", help="output file, '-' for stdout")
+    epcis.add_argument("--nie-template", default=None, metavar="URI",
+                       help="the site's URI template for NIE-keyed codes, e.g. "
+                       "https://id.example.co.id/90/{nie}/21/{serial}")  # fmt: skip
+    epcis.add_argument("--offset", default=None, metavar="+HH:MM",
+                       help="eventTimeZoneOffset (default +00:00; WIB is +07:00)")  # fmt: skip
+    epcis.add_argument("--read-point", default=None, metavar="GLN",
+                       help="the read point: a GS1 Digital Link URI or SGLN URN")  # fmt: skip
+    epcis.add_argument("--biz-location", default=None, metavar="GLN",
+                       help="the business location: Digital Link URI or SGLN URN")  # fmt: skip
+    epcis.add_argument("--partner-template", default=None, metavar="URI",
+                       help="URI template for partner IDs in shipments, e.g. "
+                       "https://id.example.co.id/partner/{partner}")  # fmt: skip
+    epcis.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_store_arguments(epcis)
+    epcis.set_defaults(handler=_epcis)
+
+
+def _epcis(args: argparse.Namespace) -> int:
+    from jejak.cli._files import written
+    from jejak.engine.report.epcis import EpcisSettings, write_epcis
+
+    settings = EpcisSettings.parse(nie_template=args.nie_template, read_point=args.read_point,
+                                   biz_location=args.biz_location, offset=args.offset,
+                                   partner_template=args.partner_template)  # fmt: skip
+    with open_store(args) as store, store.view() as view:
+        records = [view.batch(b) for b in args.batch]
+        with written(args.out, what="EPCIS document") as out:
+            counts = write_epcis(view, records, out, settings)
+    where = "stdout" if args.out == "-" else args.out
+    if args.json:
+        print_json({"batches": args.batch, "out": where, **counts.as_json()})
+    else:
+        print(f"Wrote {where}: EPCIS 2.0 document of {', '.join(args.batch)}: "
+              f"{counts.events:,} events ({counts.object_events:,} object, "
+              f"{counts.aggregation_events:,} aggregation), {counts.epcs:,} EPCs",
+              file=sys.stderr if args.out == "-" else sys.stdout)  # fmt: skip
+    return 0
 
 
 def _usage(args: argparse.Namespace) -> int:
