@@ -152,9 +152,8 @@ class Renderer:
     def _block(self, template: _Template, parents: Refs, children: Refs,
                bounds: npt.NDArray[np.int64]) -> Iterator[tuple[bytes, int]]:  # fmt: skip
         rows = self._uri_rows(children)
-        group = np.repeat(np.arange(parents.size), np.diff(bounds))
-        by_uri = order(rows)
-        rows = rows[by_uri[np.argsort(group[by_uri], kind="stable")]]  # by URI in each group
+        group = np.repeat(np.arange(parents.size, dtype=np.int64), np.diff(bounds))
+        rows = rows[order(rows, group)]  # by URI within each container
         hashed, hashed_at = _flat(framed(rows, b"epc=", b""))
         listed, listed_at = _flat(framed(rows, b',"', b'"'))
         for at, parent in enumerate(texts(self._uri_rows(parents))):
