@@ -419,3 +419,105 @@ def test_no_batch_is_refused(store: Store) -> None:
     with pytest.raises(ReportRefused, match=r"^Cannot write an EPCIS document of no batch\."), \
             store.view() as view:  # fmt: skip
         write_epcis(view, [], io.BytesIO())
+
+
+# Rework, and the two ways of knowing what was commissioned ------------------------------------
+
+
+def final_links(doc: dict[str, Any]) -> dict[str, set[str]]:
+    """Each container's children after the document's AggregationEvents, in order."""
+    held: dict[str, set[str]] = {}
+    for event in events_of(doc):
+        if event["type"] != "AggregationEvent":
+            continue
+        kids = held.setdefault(event["parentID"], set())
+        if event["action"] == "ADD":
+            kids |= set(event["childEPCs"])
+        elif "childEPCs" in event:
+            kids -= set(event["childEPCs"])
+        else:
+            kids.clear()
+    return {parent: kids for parent, kids in held.items() if kids}
+
+
+@pytest.fixture
+def rework(store: Store) -> BatchRecord:
+    """R1, 120 packs (100 verified), 10 case labels and 3 pallet labels printed: cases packed,
+    moved (into a pallet whose label the move commissions), a pack replaced, cases reset (one
+    whose label the reset commissions) and dissolved, 18 packs sampled out of two cases (too
+    many for the event to name them: found from its links), a pallet of 27 codes destroyed
+    (found through the store), a decommissioned pack destroyed later."""
+    record = open_printed(store, "R1", 120, packs=100, cases=10, pallets=3, max_per_tertiary=4)
+    agg = Aggregation(store, actor="qa")
+    for case in range(3):
+        agg.pack(ref(record, S, case), refs(record, P, range(12 * case, 12 * case + 12)))
+    agg.pack(ref(record, T, 0), refs(record, S, [0, 1]))
+    agg.move(ref(record, S, 2), ref(record, T, 1))
+    agg.move(ref(record, S, 1), ref(record, T, 1))
+    agg.replace(ref(record, P, 0), ref(record, P, 50))
+    agg.reset(ref(record, S, 0), refs(record, P, [50, 51, 52]))
+    agg.reset(ref(record, S, 3), refs(record, P, range(60, 64)))
+    agg.dissolve(ref(record, S, 3))
+    agg.sample(refs(record, P, range(12, 30)))
+    for case in (4, 5):
+        agg.pack(ref(record, S, case), refs(record, P, range(64 + 12 * (case - 4),
+                                                              76 + 12 * (case - 4))))  # fmt: skip
+    agg.pack(ref(record, T, 2), refs(record, S, [4, 5]))
+    store.transition("R1", P, np.array([99]), A.INACTIVE, actor="qa")
+    store.transition("R1", P, np.array([99]), A.DESTROYED, actor="qa")
+    agg.destroy(ref(record, T, 2))
+    return record
+
+
+def test_rework_in_the_document(store: Store, rework: BatchRecord, schema_validator: Any,
+                                reference: Any) -> None:  # noqa: F811  # fmt: skip
+    doc, _ = document(store, [rework])
+    assert not list(schema_validator.iter_errors(doc))
+    check_rules(doc)
+    events = events_of(doc)
+    assert [e["eventID"] for e in events] == reference(events)
+    with store.view() as view:
+        each = [e for event in view.events() for e in epcis_events(view, rework, event, SITE)]
+    assert each == events  # the history of each code says what the replay of the log says
+    destroyed = [set(e["epcList"]) for e in of(doc, "destroying")]
+    pallet = [ref(rework, T, 2), *refs(rework, S, [4, 5]), *refs(rework, P, range(64, 88))]
+    assert destroyed == [uris(store, [ref(rework, P, 99)]), uris(store, pallet)]
+    (sampled,) = of(doc, "sampling")
+    assert set(sampled["epcList"]) == uris(store, refs(rework, P, range(12, 30)))
+    # what the document says is inside what, where nothing was destroyed, is what the store has
+    gone = {uri_of(store, code) for code in pallet}
+    with store.view() as view:
+        stored = {uri_of(store, CodeRef(rework.batch_id, level, index)):
+                  {uri_of(store, CodeRef(int(r) >> 40, Level(int(r) >> 32 & 0xFF),
+                                         int(r) & 0xFFFFFFFF))
+                   for r in view.children(CodeRef(rework.batch_id, level, index)).tolist()}
+                  for level in (S, T) for index in view.containers(rework, level)}  # fmt: skip
+    assert {k: v for k, v in final_links(doc).items() if k not in gone} == stored
+
+
+def test_the_commissioning_of_containers_by_rework(store: Store, rework: BatchRecord) -> None:
+    doc, _ = document(store, [rework])
+    order = [(e.get("bizStep"), e["action"], e.get("parentID")) for e in events_of(doc)]
+    pallet, case = uri_of(store, ref(rework, T, 1)), uri_of(store, ref(rework, S, 3))
+    commissioned = [set(e["epcList"]) for e in of(doc, "commissioning")]
+    assert {pallet} in commissioned
+    assert {case} in commissioned
+    for container in (pallet, case):  # commissioned by the move, and by the reset
+        at = order.index(("packing", "ADD", container))
+        assert events_of(doc)[at - 1]["epcList"] == [container]
+    moved = order.index(("unpacking", "DELETE", uri_of(store, ref(rework, T, 0))))
+    assert order[moved + 1] == ("packing", "ADD", pallet)  # case 1: from pallet 0 to 1
+
+
+def test_samples_that_an_event_cannot_name_are_refused(store: Store) -> None:
+    record = open_printed(store, "R2", 40, packs=40, cases=1, pallets=0)
+    Aggregation(store, actor="qa").pack(ref(record, S, 0), refs(record, P, range(12)))
+    Aggregation(store, actor="qa").sample(refs(record, P, range(6, 24)))  # 12 in no case
+    with pytest.raises(ReportRefused) as raised, store.view() as view:
+        write_epcis(view, [record], io.BytesIO())
+    seq = store.events()[-1].seq
+    assert str(raised.value) == (
+        f"Cannot name the retained samples of event {seq} (agg.sample, 19 codes touched): "
+        "expected them in its data or found through the store. Hint: report the codes one "
+        "operation at a time, or run `jejak audit verify`."
+    )

@@ -42,7 +42,7 @@ import numpy.typing as npt
 from jejak.engine.batch_record import BatchRecord, CodeSource
 from jejak.engine.check_digit import gs1_check_digit
 from jejak.engine.codes import CodeForm, Level
-from jejak.engine.errors import InvalidChecksum, InvalidCombination, InvalidFormat
+from jejak.engine.errors import InvalidChecksum, InvalidCombination, InvalidFormat, ReportRefused
 from jejak.engine.gs1 import AI, CodeKind, ElementString
 from jejak.engine.listing import PAD, code_matrix
 from jejak.engine.report._rows import Matrix, framed, from_texts, stacked, texts
@@ -109,8 +109,10 @@ def code_uri(code: ElementString, *, template: UriTemplate | None = None) -> str
     return DigitalLinks(template).code_uri(code)
 
 
-class NoGs1Key(InvalidCombination):
-    """A code with no GS1 key (BPOM's AI 90) and no site URI template to name it with."""
+class NoGs1Key(InvalidCombination, ReportRefused):
+    """A code with no GS1 key (BPOM's AI 90) and no site URI template to name it with: an
+    invalid combination of input, and a report that cannot be made (callers that write
+    reports catch `ReportRefused`)."""
 
 
 class Placeholder(StrEnum):
