@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from tests.engine.aggregation.test_operations import hri, open_printed, ref, refs
 
-from jejak.engine import outbox
+from jejak.engine import _outbox_body, outbox
 from jejak.engine.aggregation import Aggregation
 from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeState, Level
@@ -140,6 +140,22 @@ def test_a_unit_that_aborts_queues_nothing(hooked: Store, printed: BatchRecord) 
     assert queued(hooked) == before
 
 
+@pytest.mark.parametrize("few", [0, 40])
+def test_the_site_s_code_form_is_used(
+    store: Store, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    monkeypatch.setattr(_outbox_body, "FEW", few)
+    install(store, outbox.OutboxSettings.parse(form="raw"))
+    record = store.open_batch(make_request(quantity=10), serial_format=FORMAT, actor="qa")
+    store.transition("B1", P, None, CodeState.ENCODED, actor="qa")
+    store.transition("B1", P, ints(0, 1), CodeState.COMMISSIONED, actor="qa")
+    (activated,) = queued(store)
+    with store.view() as view:
+        raw = [view.code(record, P, i).raw for i in (0, 1)]
+    assert [row["primary_code"] for row in activated.body["rows"]] == raw
+    assert "\x1d" in raw[0]  # the raw form, with its GS separators
+
+
 def test_events_that_report_nothing_queue_nothing(store: Store) -> None:
     install(store)
     install(store)  # once only
@@ -160,10 +176,12 @@ def test_an_identification_batch_reports_nothing(hooked: Store) -> None:
     assert queued(hooked) == []
 
 
+@pytest.mark.parametrize("few", [0, 40])  # the codes formatted in bulk, or one at a time
 def test_a_large_activity_goes_in_parts(
-    hooked: Store, printed: BatchRecord, monkeypatch: pytest.MonkeyPatch
+    hooked: Store, printed: BatchRecord, monkeypatch: pytest.MonkeyPatch, few: int
 ) -> None:
     monkeypatch.setattr(outbox, "PART", 4)
+    monkeypatch.setattr(_outbox_body, "FEW", few)
     before = last_seq(hooked)
     VerificationLedger(hooked, "B1").commit({Verdict.GOOD: np.arange(10)}, actor="camera")
     parts = queued(hooked, since=before)
