@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import socket
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,19 @@ def test_verdicts_queue_usage_rows_keyed_by_their_epcis_event(
     (failure,) = failed  # the failed prints were rejects too, when the printer said so
     assert failure.body["activity"] == "print.failed"
     assert [r["reject"] for r in failure.body["rows"]] == [True] * 10
+
+
+def test_the_line_needs_no_network_the_api_may_be_down(
+    hooked: Store, printed: BatchRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the outbox hook opened a socket")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    before = last_seq(hooked)
+    VerificationLedger(hooked, "B1").commit({Verdict.GOOD: np.arange(20)}, actor="camera")
+    assert len(queued(hooked, since=before)) == 1  # queued; delivery is another process's job
 
 
 def test_samples_are_queued_as_retained_samples(hooked: Store, printed: BatchRecord) -> None:
