@@ -521,3 +521,26 @@ def test_samples_that_an_event_cannot_name_are_refused(store: Store) -> None:
         "expected them in its data or found through the store. Hint: report the codes one "
         "operation at a time, or run `jejak audit verify`."
     )
+
+
+class _Writes(io.BytesIO):
+    """A file that remembers the size of every write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def write(self, data: Any) -> int:
+        self.sizes.append(len(data))
+        return super().write(data)
+
+
+def test_the_document_is_streamed_in_pieces(store: Store) -> None:
+    record = open_printed(store, "B5", 60_000, packs=60_000)
+    out = _Writes()
+    with store.view() as view:
+        counts = write_epcis(view, [record], out, EpcisSettings.parse(chunk=1000))
+    assert counts.epcs == 60_000
+    assert len(out.sizes) > 2
+    assert max(out.sizes) < (1 << 20) + 100_000  # a buffer of 1 MiB, and one event more
+    check_rules(json.loads(out.getvalue()))
