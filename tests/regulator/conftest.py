@@ -17,8 +17,8 @@ from jejak.regulator.server import RegulatorServer, running
 
 TOKEN = "test-token-0123456789"
 PARTNER = "IF-0042"
-TIMEOUT = 0.3  # seconds the client waits for an answer: a stall of STALL is past it
-STALL = 1.0
+TIMEOUT = 1.0  # seconds the client waits for an answer: a stall of STALL is well past it
+STALL = 3.0
 FAST = RetryPolicy(attempts=5, base=0.001, cap=0.01)
 
 

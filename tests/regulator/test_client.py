@@ -90,8 +90,10 @@ def test_a_fault_on_the_first_record_is_retried_and_delivered_once(
     assert (report.sent, report.pending, report.stopped) == (3, 0, None)
     first_record = outcomes(outbox_store, 1)
     assert first_record[0] is first
-    assert len(first_record) == 2
-    assert first_record[1] in then
+    assert first_record[-1] in then or (
+        len(first_record) > 2 and first_record[-1] is (AO.DUPLICATE)
+    )  # a retry of a loaded machine may time out too, after its acceptance
+    assert all(o.transient for o in first_record[:-1])
     exactly_once(outbox_store, regulator)
 
 
