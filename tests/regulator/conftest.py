@@ -26,7 +26,8 @@ def usage_body(n: int) -> dict[str, object]:
     """A valid usage body (as the outbox writes it) for a made-up pack `n`."""
     return {
         "activity": "line.verify", "time": "2026-12-03T06:00:00.000000+00:00", "event": n,
-        "epcis_event_ids": [f"ni:///sha-256;{n:064x}?ver=CBV2.0"], "part": 1, "parts": 1,
+        "epcis_event_id": f"ni:///sha-256;{n:064x}?ver=CBV2.0", "epcis_events": 1,
+        "part": 1, "parts": 1,
         "rows": [{"partner_id": None, "packaging": "Dus", "primary_code": f"(90)DKL1(21)S{n}",
                   "secondary_code": None, "tertiary_code": None, "nie": "DKL1234567890A1",
                   "expiry": "2028-10-31", "batch": "B1", "gtin": None, "active": True,

@@ -130,7 +130,8 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
         ("usage", _set("part", 3), "part is not within 1..parts"),
         ("usage", _set("topic", "recall"), "topic 'recall' posted to 'usage'"),
         ("usage", _set("partner_id", "IF-9"), "partner_id is not the caller's"),
-        ("usage", _set("epcis_event_ids", [""]), "epcis_event_ids holds something other"),
+        ("usage", _set("epcis_event_id", ""), "epcis_event_id is not the ID of the first"),
+        ("usage", _set("epcis_events", 0), "epcis_event_id is not the ID of the first"),
         ("usage", _set("rows.0.active", False), ("row 0: not exactly one of active, "
          "retained_sample and reject is true")),
         ("usage", _set("rows.0.reject", True), "row 0: not exactly one of active"),

@@ -35,6 +35,10 @@ _USAGE_KEYS = tuple(f.key for f in FIELDS)
 _RETURN_KEYS = tuple(k for k in SHIPPING_KEYS if k != "destination_id")
 _LEVEL_KEY = {Level.PRIMARY: "primary_code", Level.SECONDARY: "secondary_code",
               Level.TERTIARY: "tertiary_code"}  # fmt: skip
+_LEVEL_NAMES = np.array(
+    [Level(i).name.lower() if i in {int(v) for v in Level} else "" for i in range(256)],
+    dtype=object,
+)  # level byte -> its name
 _FLAGS = {status: {"active": status is UsageStatus.ACTIVE,
                    "retained_sample": status is UsageStatus.RETAINED_SAMPLE,
                    "reject": status is UsageStatus.REJECT} for status in UsageStatus}  # fmt: skip
@@ -188,10 +192,12 @@ def _links(view: StoreView, children: Refs, parents: Refs, form: CodeForm) -> li
     if not children.size:
         return []
     kids, holders = _code_list(view, children, form), _code_list(view, parents, form)
-    return [{"parent": holder, "parent_level": _level_name(int(p)), "child": kid,
-             "child_level": _level_name(int(c))}
-            for kid, holder, c, p in zip(kids, holders, children.tolist(), parents.tolist(),
-                                         strict=True)]  # fmt: skip
+    below, above = (_LEVEL_NAMES[(refs >> np.uint64(32)) & np.uint64(0xFF)].tolist()
+                    for refs in (children, parents))  # fmt: skip
+    return [
+        {"parent": holder, "parent_level": up, "child": kid, "child_level": down}
+        for kid, holder, down, up in zip(kids, holders, below, above, strict=True)
+    ]
 
 
 def _pairs(view: StoreView, event: Event) -> tuple[Refs, Refs]:
@@ -284,10 +290,6 @@ def _texts(view: StoreView, record: BatchRecord, level: Level, indices: _Indices
         codes = [view.code(record, level, int(i)) for i in indices.tolist()]
         return [c.hri if form is CodeForm.HRI else c.raw for c in codes]
     return [t.decode("ascii") for t in code_texts(view, record, level, indices, form=form)]
-
-
-def _level_name(ref: int) -> str:
-    return Level(ref >> 32 & 0xFF).name.lower()
 
 
 def _groups(refs: Refs) -> Iterator[tuple[int, Level, npt.NDArray[np.intp], _Indices]]:

@@ -29,11 +29,13 @@ documents', since they shape the events); for an activity EPCIS does not express
 label, never commissioned; a code keyed by NIE with no site URI template) the SHA-256 of its
 audit event (``jejak-audit:sha-256:<hex>``). One record per activity, keyed by its first EPCIS
 event: an activity of several EPCIS events (packing that commissions its case, then links
-it) is one delivery, and the body's ``epcis_event_ids`` lists them all. A record cut in parts
-carries ``#part-<k>-of-<n>`` after that key.
+it) is one delivery; its body says the first one's ``eventID`` (``epcis_event_id``, null for
+none) and how many there are (``epcis_events``). A record cut in parts carries
+``#part-<k>-of-<n>`` after that key.
 
 A **body** (a JSON object) holds ``activity`` (the event kind), ``time`` (when it happened),
-``event`` (the audit event's number), ``epcis_event_ids``, ``part`` and ``parts``, and by
+``event`` (the audit event's number), ``epcis_event_id``, ``epcis_events``, ``part`` and
+``parts``, and by
 topic: ``rows`` (usage rows keyed by `usage.FIELDS`; shipping and return rows keyed by
 `shipping.KEYS`), ``links`` (``add`` and ``remove``: ``parent``, ``parent_level``,
 ``child``, ``child_level``) and the topic's facts (``destination_id``; ``reason``, ``from``;
@@ -51,7 +53,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,7 @@ __all__ = [
     "Pending",
     "Topic",
     "due_of",
-    "epcis_ids",
+    "epcis_key",
     "install",
     "pending",
 ]
@@ -112,16 +113,16 @@ def due_of(time: str) -> str:
     return (dt.datetime.fromisoformat(time) + DUE_WITHIN).isoformat(timespec="seconds")
 
 
-def epcis_ids(view: StoreView, record: BatchRecord, event: Event,
-              settings: EpcisSettings) -> list[str]:  # fmt: skip
-    """The CBV 2.0 event hash of each EPCIS event `event` maps to (the ``eventID`` the site's
-    EPCIS documents give it); none when EPCIS cannot express it: a code keyed by NIE with no
-    site URI template has no EPCIS identity (its record is keyed by its audit event)."""
+def epcis_key(view: StoreView, record: BatchRecord, event: Event,
+              settings: EpcisSettings) -> tuple[str | None, int]:  # fmt: skip
+    """The CBV 2.0 event hash of the first EPCIS event `event` maps to (the ``eventID`` the
+    site's EPCIS documents give it), and how many it maps to; (None, 0) when EPCIS cannot
+    express it: a code keyed by NIE with no site URI template has no EPCIS identity."""
     try:
         events = epcis.epcis_events(view, record, event, settings)
     except ReportRefused:
-        return []
-    return [event_hash.event_id(e) for e in events]
+        return None, 0
+    return (event_hash.event_id(events[0]) if events else None), len(events)
 
 
 class Outbox:
@@ -143,13 +144,13 @@ class Outbox:
         found = _outbox_body.report(uow, event, codes, self.settings.form)
         if found is None:
             return []
-        ids = epcis_ids(uow, codes[0][0], event, self.settings.epcis)
-        key = ids[0] if ids else AUDIT_KEY + event.hash
+        first, count = epcis_key(uow, codes[0][0], event, self.settings.epcis)
+        key = first or AUDIT_KEY + event.hash
         parts = _parts(found)
         due = due_of(event.time)
         queued = []
         for number, part in enumerate(parts, start=1):
-            body = _body(event, ids, part, number, len(parts))
+            body = _body(event, (first, count), part, number, len(parts))
             part_key = key if len(parts) == 1 else f"{key}#part-{number}-of-{len(parts)}"
             queued.append(uow.enqueue(found.topic.value, part_key, due, body, event))
         return queued
@@ -181,10 +182,11 @@ def _parts(found: Report) -> list[Report]:
     return parts
 
 
-def _body(event: Event, ids: Sequence[str], part: Report, number: int,
+def _body(event: Event, epcis_of: tuple[str | None, int], part: Report, number: int,
           parts: int) -> dict[str, Any]:  # fmt: skip
     body: dict[str, Any] = {"activity": event.what.value, "time": event.time,
-                            "event": event.seq, "epcis_event_ids": list(ids), "part": number,
+                            "event": event.seq, "epcis_event_id": epcis_of[0],
+                            "epcis_events": epcis_of[1], "part": number,
                             "parts": parts}  # fmt: skip
     if part.rows or part.topic in (Topic.USAGE, Topic.SHIPMENT, Topic.RETURN):
         body["rows"] = part.rows

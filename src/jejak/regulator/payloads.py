@@ -31,7 +31,7 @@ _CODES = ("primary_code", "secondary_code", "tertiary_code")
 _LEVELS = frozenset(level.name.lower() for level in Level)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _ENVELOPE = {"key": str, "topic": str, "partner_id": str, "due": str, "activity": str,
-             "time": str, "event": int, "epcis_event_ids": list, "part": int,
+             "time": str, "event": int, "epcis_events": int, "part": int,
              "parts": int}  # fmt: skip
 
 
@@ -52,8 +52,10 @@ def problem(payload: Any, topic: str, partner_id: str) -> str | None:
     for name in ("due", "time"):
         if not _is_time(payload[name]):
             return f"{name!r} is not an ISO 8601 time with its offset"
-    if not all(isinstance(i, str) and i for i in payload["epcis_event_ids"]):
-        return "epcis_event_ids holds something other than IDs"
+    first = payload.get("epcis_event_id")
+    if (first is None) != (payload["epcis_events"] == 0) or not (
+            first is None or (isinstance(first, str) and first)):  # fmt: skip
+        return "epcis_event_id is not the ID of the first of epcis_events"
     return _BY_TOPIC[Topic(topic)](payload, partner_id)
 
 
