@@ -419,11 +419,27 @@ def own_codes(view: StoreView, event: Event) -> Refs:
 
 def _pairs(view: StoreView, event: Event) -> tuple[Refs, Refs]:
     """The (child, container) pairs an agg.* event linked or unlinked, grouped by container
-    (ascending), each group's children ascending."""
+    (ascending), each group's children ascending; read-only. The last event's are kept, by
+    its hash (which covers its payload): the writer asks for them three times."""
+    found = _last_pairs.get(event.hash)
+    if found is not None:
+        return found
     raw = view.payload(event.seq) or b""
     pairs = np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 2)
-    order = np.lexsort((pairs[:, 0], pairs[:, 1]))
-    return pairs[order, 0], pairs[order, 1]
+    children, parents = pairs[:, 0], pairs[:, 1]
+    same = parents[1:] == parents[:-1]
+    if not bool(np.all((parents[1:] > parents[:-1]) | (same & (children[1:] > children[:-1])))):
+        order = np.lexsort((children, parents))
+        children, parents = children[order], parents[order]
+    children, parents = np.ascontiguousarray(children), np.ascontiguousarray(parents)
+    for part in (children, parents):
+        part.flags.writeable = False
+    _last_pairs.clear()
+    _last_pairs[event.hash] = children, parents
+    return children, parents
+
+
+_last_pairs: dict[str, tuple[Refs, Refs]] = {}
 
 
 def _by_level(refs: Refs) -> list[tuple[int, npt.NDArray[np.intp], npt.NDArray[np.int64]]]:
