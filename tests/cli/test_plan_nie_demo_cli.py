@@ -214,6 +214,13 @@ def test_the_demos_epcis_document_passes_gs1_schema_with_the_reference_ids(
     assert len({e["parentID"] for e in packing}) == summary["cases"] + summary["pallets"]
     commissioned = sum(len(e["epcList"]) for e in events if e.get("bizStep") == "commissioning")
     assert commissioned == summary["commissioned"] + summary["cases"] + summary["pallets"]
+    # The line queued every activity for the regulator; each key is an event's eventID.
+    with Store(store) as opened, opened.view() as view:
+        keys = [record.key.split("#")[0] for record in view.outbox()]
+    ids = {e["eventID"] for e in events}
+    assert keys
+    assert all(key in ids or key.startswith("jejak-audit:") for key in keys)
+    assert sum(key in ids for key in keys) > summary["cases"]
 
 
 def test_demo_splits_the_units_across_lines(run: Run, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ import os
 from pathlib import Path
 
 from jejak.cli._files import written
-from jejak.engine.report.epcis import EpcisSettings, write_epcis
+from jejak.engine.outbox import site_epcis
+from jejak.engine.report.epcis import write_epcis
 from jejak.engine.report.usage import UsageReport, UsageSettings
 from jejak.engine.store import Store
 
@@ -20,7 +21,8 @@ DEMO_PARTNER_ID = "JEJAK-DEMO"  # the demo's TTAC partner ID ($JEJAK_PARTNER_ID 
 
 def write_reports(store: Store, root: Path, batches: list[str]) -> dict[str, str | None]:
     """Write the demo's reports under ``root/reports``; their paths by kind. The EPCIS
-    document's times carry the offset of western Indonesia (WIB, +07:00)."""
+    document has the site's settings (`engine.outbox.site_epcis`: times at WIB's +07:00
+    unless the environment says otherwise), as the outbox's keys do."""
     folder = root / "reports"
     folder.mkdir(mode=0o700, exist_ok=True)
     stem = batches[0] if len(batches) == 1 else f"{batches[0]}-and-{len(batches) - 1}-more"
@@ -41,6 +43,6 @@ def write_reports(store: Store, root: Path, batches: list[str]) -> dict[str, str
                 paths[kind] = str(path)
             path = folder / f"epcis-{stem}.jsonld"
             with written(str(path), what="EPCIS document") as out:
-                write_epcis(view, records, out, EpcisSettings.parse(offset="+07:00"))
+                write_epcis(view, records, out, site_epcis())
             paths["epcis"] = str(path)
     return paths

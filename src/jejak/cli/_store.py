@@ -1,8 +1,11 @@
-"""Plumbing for commands that touch the store: `--store DIR`, `--actor NAME`."""
+"""Plumbing for commands that touch the store: `--store DIR`, `--actor NAME`, and the site's
+outbox hook on every store a command opens (so that each reportable activity a command or a
+line records is queued for the regulator in the same unit of work)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import os
 from pathlib import Path
@@ -12,7 +15,7 @@ from jejak.engine.errors import InvalidQuantity
 from jejak.engine.text import describe
 
 if TYPE_CHECKING:
-    from jejak.engine.store import Store
+    from jejak.engine.store import Event, Hook, Store, UnitOfWork
 
 DEFAULT_STORE = ".jejak"
 
@@ -36,7 +39,21 @@ def open_store(args: argparse.Namespace) -> Store:
 def open_store_at(path: Path) -> Store:
     from jejak.engine.store import Store
 
-    return Store(path, map_size=map_size())
+    return Store(path, map_size=map_size(), hooks=[site_outbox])
+
+
+def site_outbox(uow: UnitOfWork, event: Event) -> None:
+    """The site's outbox hook (`engine.outbox.Outbox`, its settings from the environment),
+    imported with the EPCIS mapping at the first event of the process: a command that writes
+    nothing pays nothing for it."""
+    _outbox()(uow, event)
+
+
+@functools.cache
+def _outbox() -> Hook:
+    from jejak.engine.outbox import Outbox, OutboxSettings
+
+    return Outbox(OutboxSettings.from_env())
 
 
 def map_size() -> int:

@@ -11,7 +11,10 @@
   trading partners and L4 systems (commissioning, packing, rework, samples, destruction,
   shipments, returns, recalls, as they happened), codes as GS1 Digital Link URIs; codes keyed
   by NIE need ``--nie-template`` (a site URI template such as
-  ``https://id.example.co.id/90/{nie}/21/{serial}``).
+  ``https://id.example.co.id/90/{nie}/21/{serial}``). Each setting not given is the site's,
+  from the environment (`engine.outbox.SITE_ENV`: ``JEJAK_EPCIS_OFFSET``, default +07:00,
+  ``JEJAK_NIE_URI_TEMPLATE`` ...), as the outbox keys are made: so the document's event IDs
+  are the keys the outbox delivers.
 
 A report is written to a temporary file beside FILE and renamed over it when complete: an
 interrupted report leaves no half-written file.
@@ -95,7 +98,7 @@ def _register_epcis(actions: Commands) -> None:
                        help="the site's URI template for NIE-keyed codes, e.g. "
                        "https://id.example.co.id/90/{nie}/21/{serial}")  # fmt: skip
     epcis.add_argument("--offset", default=None, metavar="+HH:MM",
-                       help="eventTimeZoneOffset (default +00:00; WIB is +07:00)")  # fmt: skip
+                       help="eventTimeZoneOffset ($JEJAK_EPCIS_OFFSET, or +07:00)")  # fmt: skip
     epcis.add_argument("--read-point", default=None, metavar="GLN",
                        help="the read point: a GS1 Digital Link URI or SGLN URN")  # fmt: skip
     epcis.add_argument("--biz-location", default=None, metavar="GLN",
@@ -110,11 +113,12 @@ def _register_epcis(actions: Commands) -> None:
 
 def _epcis(args: argparse.Namespace) -> int:
     from jejak.cli._files import written
-    from jejak.engine.report.epcis import EpcisSettings, write_epcis
+    from jejak.engine.outbox import site_epcis
+    from jejak.engine.report.epcis import write_epcis
 
-    settings = EpcisSettings.parse(nie_template=args.nie_template, read_point=args.read_point,
-                                   biz_location=args.biz_location, offset=args.offset,
-                                   partner_template=args.partner_template)  # fmt: skip
+    settings = site_epcis(nie_template=args.nie_template, read_point=args.read_point,
+                          biz_location=args.biz_location, offset=args.offset,
+                          partner_template=args.partner_template)  # fmt: skip
     with open_store(args) as store, store.view() as view:
         records = [view.batch(b) for b in args.batch]
         with written(args.out, what="EPCIS document") as out:

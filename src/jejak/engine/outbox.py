@@ -53,6 +53,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,7 @@ from jejak.engine.store.view import Attempt
 __all__ = [
     "DUE_WITHIN",
     "PART",
+    "SITE_ENV",
     "Outbox",
     "OutboxSettings",
     "Pending",
@@ -77,6 +80,7 @@ __all__ = [
     "epcis_key",
     "install",
     "pending",
+    "site_epcis",
 ]
 
 DUE_WITHIN = dt.timedelta(hours=24)  # Art. 12(5): each activity reported within 24 hours
@@ -94,6 +98,13 @@ class OutboxSettings:
     epcis: EpcisSettings = field(default_factory=EpcisSettings)
 
     @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OutboxSettings:
+        """The site's settings as its environment gives them (`SITE_ENV`): the settings of
+        every store a command or a line opens, so that the keys a line queues are the event
+        IDs `jejak report epcis` writes."""
+        return cls.parse(form=None, epcis=site_epcis(environ))
+
+    @classmethod
     def parse(cls, *, form: object = None, epcis: EpcisSettings | None = None) -> OutboxSettings:
         links = epcis or EpcisSettings()
         if form is None:
@@ -106,6 +117,31 @@ class OutboxSettings:
                 f"{', '.join(f.value for f in CodeForm)}. Hint: hri is what BPOM's template "
                 "shows."
             ) from None
+
+
+SITE_ENV = {
+    "offset": "JEJAK_EPCIS_OFFSET",  # eventTimeZoneOffset; default +07:00 (WIB)
+    "nie_template": "JEJAK_NIE_URI_TEMPLATE",  # URIs of codes keyed by NIE
+    "partner_template": "JEJAK_PARTNER_URI_TEMPLATE",  # URIs of trading partners
+    "read_point": "JEJAK_READ_POINT",  # a GLN as Digital Link URI or SGLN URN
+    "biz_location": "JEJAK_BIZ_LOCATION",
+}
+"""The environment variables of a site's EPCIS settings, by `EpcisSettings.parse` argument."""
+SITE_OFFSET = "+07:00"  # western Indonesian time (WIB), where a site sets no offset
+
+
+def site_epcis(environ: Mapping[str, str] | None = None,
+               **given: object) -> EpcisSettings:  # fmt: skip
+    """A site's EPCIS settings: each from `given` (a command's flags) when not None, else
+    from the environment (`SITE_ENV`), else the default (the offset: `SITE_OFFSET`)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, variable in SITE_ENV.items():
+        value = given.get(name)
+        values[name] = value if value is not None else (env.get(variable) or None)
+    if values["offset"] is None:
+        values["offset"] = SITE_OFFSET
+    return EpcisSettings.parse(**values)
 
 
 def due_of(time: str) -> str:
