@@ -101,3 +101,23 @@ def test_bad_input_is_one_line(
     assert (result.code, result.out) == (exit_code, "")
     assert result.err.startswith(message), result.err
     assert result.err.count("\n") == 1
+
+
+def test_report_usage_of_a_window(run: Run, path: Path, tmp_path: Path) -> None:
+    """The store was built without the outbox (no activity on record): a window over all time
+    reports nothing; a sample taken through the CLI's store (with the outbox) is reported."""
+    out = tmp_path / "window.csv"
+    argv = ["report", "usage", "--since", "2000-01-01", "--out", str(out), "--partner", "P",
+            "--json", "--store", str(path)]  # fmt: skip
+    assert run(*argv).json()["rows"] == 0  # type: ignore[index]
+    pack = _pack_hri(path, 30)
+    assert run("agg", "sample", pack, "--store", str(path)).code == 0
+    facts: Any = run(*argv).json()
+    assert (facts["batches"], facts["rows"], facts["retained_sample"]) == (["B1"], 1, 1)
+    assert run("report", "usage", "--out", "-", "--partner", "P", "--store",
+               str(path)).err.startswith("jejak: error: Nothing to report")  # fmt: skip
+
+
+def _pack_hri(path: Path, index: int) -> str:
+    with Store(path) as store, store.view() as view:
+        return view.code(view.batch("B1"), P, index).hri

@@ -3,7 +3,9 @@
 - ``report usage --batch B [--format csv|json] --out FILE``: BPOM's usage report (annex G), the
   CSV bulk-upload template or the same facts as JSON; the partner ID from ``--partner`` or
   ``$JEJAK_PARTNER_ID``, the form of the codes (``--code-form``, HRI by default) and the header
-  row (``--header``) are the site's settings.
+  row (``--header``) are the site's settings. ``--since TIME [--until TIME]``: only the codes
+  of the activities in that window (`engine.report.window`), of every batch with any unless
+  ``--batch`` names some.
 - ``report submit [--url URL] [--config FILE] [--json]``: deliver the outbox (every reportable
   activity, queued when it was recorded) to the regulator's API, exactly once;
 - ``report pending [--json]``: what is still to deliver, with its deadline (24 hours).
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from jejak.cli._output import print_json
 from jejak.cli._store import add_store_arguments, open_store
+from jejak.engine.errors import InvalidFormat
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands
@@ -50,10 +53,16 @@ def register(commands: Commands) -> None:
     )
     usage.add_argument(
         "--batch",
-        required=True,
+        default=None,
         action="append",
-        help="the batch to report (again for more batches in one report)",
+        help="the batch to report (again for more batches in one report; with --since: "
+        "every batch with activity in the window by default)",
     )
+    usage.add_argument("--since", default=None, metavar="TIME",
+                       help="report only the codes of the activities from TIME (ISO 8601, "
+                       "e.g. 2026-12-01T00:00:00+07:00) ...")  # fmt: skip
+    usage.add_argument("--until", default=None, metavar="TIME",
+                       help="... to before TIME (default: now)")  # fmt: skip
     usage.add_argument(
         "--format",
         choices=("csv", "json"),
@@ -137,23 +146,38 @@ def _epcis(args: argparse.Namespace) -> int:
 def _usage(args: argparse.Namespace) -> int:
     from jejak.cli._files import written
     from jejak.engine.report.usage import UsageReport, UsageSettings
+    from jejak.engine.report.window import Window, window_codes
 
     settings = UsageSettings.parse(partner_id=_partner(args.partner), form=args.code_form,
                                    header=args.header)  # fmt: skip
+    window = None
+    if args.since is not None or args.until is not None:
+        window = Window.parse(since=args.since, until=args.until)
     with open_store(args) as store, store.view() as view:
-        report = UsageReport(view, [view.batch(b) for b in args.batch], settings)
+        if args.batch:
+            records = [view.batch(b) for b in args.batch]
+        elif window is not None:
+            records = [view.batch_by_id(b) for b in window_codes(view, window)]
+        else:
+            raise InvalidFormat("Nothing to report: no --batch and no --since. Hint: name a "
+                                "batch (--batch B), or a window (--since TIME [--until "
+                                "TIME]).")  # fmt: skip
+        report = UsageReport(view, records, settings, window=window)
         with written(args.out, what="report file") as out:
             counts = report.write_csv(out) if args.format == "csv" else report.write_json(out)
+    batches = [record.batch for record in records]
     where = "stdout" if args.out == "-" else args.out
     if args.json:
-        print_json({"batches": args.batch, "format": args.format, "out": where,
-                    **counts.as_json()})  # fmt: skip
+        facts = {"batches": batches, "format": args.format, "out": where, **counts.as_json()}
+        if window is not None:
+            facts.update(since=window.since.isoformat(), until=window.until.isoformat())
+        print_json(facts)
     else:
         stream = sys.stderr if args.out == "-" else sys.stdout
         print(
             f"Wrote {where} ({args.format}): {counts.rows:,} codes of "
-            f"{', '.join(args.batch)}: {counts.active:,} active, {counts.retained_sample:,} "
-            f"retained samples, {counts.reject:,} rejects",
+            f"{', '.join(batches) or 'no batch'}: {counts.active:,} active, "
+            f"{counts.retained_sample:,} retained samples, {counts.reject:,} rejects",
             file=stream,
         )
     return 0

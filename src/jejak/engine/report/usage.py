@@ -35,6 +35,7 @@ from jejak.engine.batch_record import BatchRecord
 from jejak.engine.codes import CodeForm, CodeState, Level
 from jejak.engine.errors import InvalidFormat, ReportRefused
 from jejak.engine.listing import PAD, code_matrix
+from jejak.engine.report.window import Window, window_codes
 from jejak.engine.store import NO_PARENT, PAGE, PARENTS, StoreView
 
 __all__ = [
@@ -70,6 +71,7 @@ STATUS_OF: dict[CodeState, UsageStatus] = {
 """The printed states a report row can say; the others are in no row."""
 
 _NOT_REPORTED = -1
+_NONE = np.zeros(0, dtype=np.int64)
 _STATUS_TABLE = np.full(256, _NOT_REPORTED, dtype=np.int8)
 for _state, _status in STATUS_OF.items():
     _STATUS_TABLE[_state] = _status
@@ -202,7 +204,8 @@ class _Batch:
 
     __slots__ = ("facts", "record", "status")
 
-    def __init__(self, view: StoreView, record: BatchRecord, partner_id: str) -> None:
+    def __init__(self, view: StoreView, record: BatchRecord, partner_id: str,
+                 only: npt.NDArray[np.int64] | None = None) -> None:  # fmt: skip
         if record.identification is not None:
             raise ReportRefused(
                 f"Batch {record.batch!r} is an identification batch: identification products "
@@ -215,16 +218,26 @@ class _Batch:
                       "nie": record.nie, "expiry": record.expiry.isoformat(),
                       "batch": record.batch, "gtin": product.gtin or ""}  # fmt: skip
         self.status = _STATUS_TABLE[view.states(record, Level.PRIMARY)]
+        if only is not None:  # a window's codes: the others are in no row
+            keep = np.zeros(self.status.size, dtype=np.bool_)
+            keep[only] = True
+            self.status[~keep] = _NOT_REPORTED
 
 
 class UsageReport:
     """The usage report of one or more batches, read in one store view (hold the view open
-    while the report is written). An identification batch is refused: it needs no report."""
+    while the report is written). An identification batch is refused: it needs no report.
+    With a `window`, only the codes its activities named (`report.window`), as they are now."""
 
     def __init__(self, view: StoreView, records: Sequence[BatchRecord],
-                 settings: UsageSettings) -> None:  # fmt: skip
+                 settings: UsageSettings, *, window: Window | None = None) -> None:  # fmt: skip
         self.view, self.settings = view, settings
-        self._batches = [_Batch(view, record, settings.partner_id) for record in records]
+        named = None if window is None else window_codes(view, window, records)
+        self._batches = [
+            _Batch(view, record, settings.partner_id,
+                   None if named is None else named.get(record.batch_id, _NONE))
+            for record in records
+        ]  # fmt: skip
 
     def counts(self) -> UsageCounts:
         """How many rows the report has, by status."""
