@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.engine.aggregation.test_operations import open_printed, ref, refs
 from tests.engine.report.test_event_hash import reference  # noqa: F401 - a fixture
 
@@ -25,6 +27,7 @@ from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import InvalidFormat, InvalidQuantity, ReportRefused
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.product import Product
+from jejak.engine.report._rows import from_texts, order
 from jejak.engine.report.digital_link import DigitalLinks, NoGs1Key
 from jejak.engine.report.epcis import (
     CONTEXT,
@@ -544,3 +547,17 @@ def test_the_document_is_streamed_in_pieces(store: Store) -> None:
     assert len(out.sizes) > 2
     assert max(out.sizes) < (1 << 20) + 100_000  # a buffer of 1 MiB, and one event more
     check_rules(json.loads(out.getvalue()))
+
+
+@given(values=st.lists(st.binary(min_size=0, max_size=24).map(lambda b: b"https://x/" +
+                                                                 b.replace(b"\x00", b"")),
+                       unique=True, max_size=40),
+       groups=st.lists(st.integers(0, 3), min_size=40, max_size=40))  # fmt: skip
+def test_byte_rows_sort_as_python_sorts_bytes(values: list[bytes], groups: list[int]) -> None:
+    """The writer's order of identifiers (the pre-hash string's): by their bytes, within
+    their container when grouped."""
+    rows = from_texts(values)
+    assert [values[i] for i in order(rows)] == sorted(values)
+    first = np.array(groups[: len(values)], dtype=np.int64)
+    found = [(int(first[i]), values[i]) for i in order(rows, first)]
+    assert found == sorted(zip(first.tolist(), values, strict=True))

@@ -78,17 +78,26 @@ def stacked(parts: Sequence[Matrix]) -> Matrix:
 
 def order(rows: Matrix, first: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.intp]:
     """The order that sorts the rows by their bytes (a shorter row before its extensions);
-    with `first`, by it first, then by the bytes. A radix-friendly sort: the columns every row
-    shares are dropped, the rest read as big-endian 64-bit words and sorted as integers."""
+    with `first`, by it first, then by the bytes. The columns every row shares are dropped and
+    the rest read as big-endian 64-bit words: sorted by the first word alone when that leaves
+    no tie (random serials: nearly always), else by all of them."""
     count = rows.shape[0]
     if count < 2:
         return np.arange(count, dtype=np.intp)
     varying = np.flatnonzero((rows != rows[0]).any(axis=0))
     part = rows[:, varying[0] :] if varying.size else rows[:, :0]
-    width = -(-part.shape[1] // 8) * 8
+    width = max(8, -(-part.shape[1] // 8) * 8)
     padded = np.zeros((count, width), dtype=np.uint8)
     padded[:, : part.shape[1]] = part
     words = padded.view(">u8").astype(np.uint64)
-    keys = [words[:, at] for at in reversed(range(words.shape[1]))]
-    found: npt.NDArray[np.intp] = np.lexsort([*keys, *([] if first is None else [first])])
+    lead = words[:, 0]
+    found: npt.NDArray[np.intp] = (np.argsort(lead) if first is None
+                                   else np.lexsort((lead, first)))  # fmt: skip
+    if words.shape[1] > 1:
+        tied = lead[found][1:] == lead[found][:-1]
+        if first is not None:
+            tied &= first[found][1:] == first[found][:-1]
+        if tied.any():
+            keys = [words[:, at] for at in reversed(range(words.shape[1]))]
+            found = np.lexsort([*keys, *([] if first is None else [first])])
     return found
