@@ -6,11 +6,13 @@
   given as a GS1 Digital Link URI or an SGLN URN (`Location`);
 - an NIE-keyed code (AI 90): BPOM's key is no GS1 key, so there is no GS1 Digital Link URI for
   it. A site that reports such codes names them with its own `UriTemplate`, e.g.
-  ``https://id.example.co.id/90/{nie}/10/{batch}/21/{serial}``; without one, `NoGs1Key`.
+  ``https://id.example.co.id/90/{nie}/10/{batch}/21/{serial}``; without one, `NoGs1Key`;
+- a trading partner, by its TTAC partner ID, through the site's `PartnerTemplate`.
 
 These are the constrained canonical URIs of the CBV 2.0 event hash: on ``id.gs1.org``, the GTIN
-in 14 digits, the serial only (no batch), no query. A value is percent-encoded as GS1's own
-syntax engine encodes it: every character but the URI-unreserved ``A-Z a-z 0-9 - . _ ~``.
+in 14 digits, the serial only (no batch), no query. A value is percent-encoded, every byte of
+its UTF-8 but the URI-unreserved ``A-Z a-z 0-9 - . _ ~`` (RFC 3986; what
+``urllib.parse.quote(value, safe="")`` gives), so that no value needs escaping in JSON either.
 Cases and pallets are coded either with the batch's key and a serial of the batch's scope
 (``(01)…(21)…``, as packs are) or, where the site chose it, as SSCCs (`CodeSource.SSCC`);
 `DigitalLinks.affixes` maps each form. `DigitalLinks.uri_rows` builds the URIs of many codes of
