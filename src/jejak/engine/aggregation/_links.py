@@ -26,12 +26,12 @@ from jejak.engine.store import (
     unpack_ref,
 )
 
-__all__ = ["Links", "Refs", "as_refs", "by_level", "code_ref", "distinct"]
+__all__ = ["LISTED", "Links", "Refs", "as_refs", "by_level", "code_ref", "distinct"]
 
 Refs = npt.NDArray[np.uint64]
 _HEAD = np.uint64(32)
 _INDEX = np.uint64(0xFFFFFFFF)  # a reference shifted by this is (batch id, level): one group
-_LISTED = 16  # events name up to this many children by code; the payload lists them all
+LISTED = 16  # events name up to this many codes by code; a payload of pairs lists them all
 _PRINTED = (CodeState.ENCODED, CodeState.COMMISSIONED)
 _LEVELS = frozenset(int(level) for level in Level)
 _DESTROYABLE = tuple(s for s, targets in TRANSITIONS.items() if CodeState.DESTROYED in targets)
@@ -323,7 +323,7 @@ class Links:
         """Record an operation: in the history of every code it `touched`; its payload the
         (child, container) pairs it linked or unlinked, when given."""
         body = dict(data)
-        if 0 < touched.size <= _LISTED:
+        if 0 < touched.size <= LISTED:
             body.setdefault("codes", [self.hri(int(ref)) for ref in np.sort(touched)])
         body.setdefault("count", int(touched.size))
         payload = None if pairs is None else pairs.astype(">u8").tobytes()

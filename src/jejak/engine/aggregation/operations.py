@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from jejak.engine.aggregation._links import Links, Refs, as_refs, code_ref, distinct
+from jejak.engine.aggregation._links import LISTED, Links, Refs, as_refs, code_ref, distinct
 from jejak.engine.aggregation.rules import Rule, Seal, capacity, refusal
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.store import (
@@ -177,8 +177,14 @@ class Aggregation:
             if packed.size:
                 links.detach(packed)
             links.move(kids, CodeState.SAMPLED)
-            links.event(EventKind.AGG_SAMPLE, {}, np.concatenate((distinct(parents), kids)),
-                        pairs=_pairs(packed, parents))  # fmt: skip
+            # Each event names its every sample: the packed ones by their (pack, case) pairs,
+            # the loose ones by code, a few to an event (an event lists up to 16 codes).
+            if packed.size:
+                links.event(EventKind.AGG_SAMPLE, {}, np.concatenate((distinct(parents), packed)),
+                            pairs=_pairs(packed, parents))  # fmt: skip
+            loose = np.setdiff1d(kids, packed)
+            for lo in range(0, loose.size, LISTED):
+                links.event(EventKind.AGG_SAMPLE, {}, loose[lo : lo + LISTED])
         return int(kids.size)
 
     def reset(self, parent: CodeRef, children: Sequence[CodeRef]) -> int:
