@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from jejak.engine.codes import CodeState, Level
+from jejak.engine.errors import StoreError
 from jejak.engine.gs1_date import Gs1Date
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
 from jejak.engine.product import Product
@@ -154,6 +155,20 @@ def test_a_refused_verdict_is_logged_and_the_rest_commit(
     assert done.written[Verdict.GOOD].tolist() == [6]
     assert "verdict refused for code 45 of batch B1: Allocated, not Encoded" in caplog.text
     assert np.array_equal(check.ledger.verdicts()[[6, 45]], [Verdict.GOOD, Verdict.NONE])
+    assert (check.written(6), check.written(45)) == (True, False)  # its pack must not pass
+
+
+def test_good_verdicts_whose_commit_failed_are_not_written(line: Store) -> None:
+    """The store refused the whole group (here: the batch closed under the line): durable
+    says the verdicts are done with, `written` that their packs must not pass as good."""
+    check = verifier(line)
+    line.close_batch("B1", actor="qa")
+    check.submit(7, Verdict.GOOD)
+    check.submit(8, Verdict.NO_READ)
+    with pytest.raises(StoreError, match="Batch 'B1' is closed"):
+        check.flush()
+    assert check.durable == 2
+    assert (check.written(7), check.written(9)) == (False, True)
 
 
 # Identification batches (Art. 14-16): one code on every pack ---------------------------------

@@ -4,10 +4,13 @@ Per pack: the product-detect sensor fires (the line I/O sends ``DET``) and the p
 the next code on it (its print-go input is on the same sensor); the printer's answer, streamed
 back through the ZeroMQ print stream, says which code that was (`_tracking`); when the pack
 reaches the camera the controller triggers it; the read is judged against the code expected
-on that pack (`verify`); the reject FIFO fires the rejector for every pack judged a reject, and
-for every pack with no verdict when it reaches the reject point (`late`). Verdicts are group-
-committed through the store's unit of work; a good verdict is committed before its pack passes
-the reject point, so no pack leaves the line active in the field but inactive in the store.
+on that pack (`verify`); the rejector is armed for every pack judged a reject as soon as it is
+judged, and for every pack with no verdict when it reaches its decision point (`late`), once
+each and never while the loop waits for anything (`_rejector`). Verdicts are group-committed
+through the store's unit of work; a good verdict is committed before its pack passes the
+reject point (while the store is behind, the belt waits for it), so no pack leaves the line
+active in the field but inactive in the store, and one whose good verdict the store did not
+take is rejected.
 
 The controller is a PackML machine (`packml`): Reset connects the devices and starts the print
 stream, Start primes the printer and runs the conveyor, Hold and Suspend stop the conveyor
@@ -37,16 +40,17 @@ from jejak.engine.symbology import Symbology
 from jejak.engine.verification import Verdict
 from jejak.line_adapters import _devices
 from jejak.line_adapters._mailbox import Mailbox
+from jejak.line_adapters._reads import Reads
+from jejak.line_adapters._rejector import Rejector, run_out
 from jejak.line_adapters._stream import LineStream
 from jejak.line_adapters._tracking import Track, Tracks
 from jejak.line_adapters.batch_run import finish_batch, run_units
-from jejak.line_adapters.camera.result import CameraResult, CameraState, CameraStatus
 from jejak.line_adapters.config import LineConfig, TriggerMode
 from jejak.line_adapters.io.client import Disconnected
-from jejak.line_adapters.io.codec import ConveyorState, Detect, Encoder
+from jejak.line_adapters.io.codec import ConveyorState, Detect, Encoder, Frame
 from jejak.line_adapters.io.codec import State as IoState
 from jejak.line_adapters.packml import Change, Command, Machine, State
-from jejak.line_adapters.reject import Decision, RejectFifo
+from jejak.line_adapters.reject import Decision
 from jejak.line_adapters.samples import SamplePlan
 from jejak.line_adapters.summary import LineSummary, count_batch
 from jejak.line_adapters.verify import Expected, Verifier
@@ -76,9 +80,7 @@ class LineOptions:
 @dataclass(slots=True)
 class _Counts:
     packs: int = 0
-    triggers: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
-    fired: int = 0
     unlabelled: int = 0
 
 
@@ -95,7 +97,6 @@ class LineController:
         self.units = run_units(store, self.record, self.options.units)
         self.machine = Machine(on_change=self._changed, design_speed=config.ppm)
         self.tracks = Tracks()
-        self.fifo = RejectFifo(offset=config.io.reject_at, min_pitch=config.io.pitch // 2)
         self.verifier = Verifier(store, batch, line=config.name, symbology=self.options.symbology,
                                  min_grade=config.camera.min_grade, actor=self.actor)  # fmt: skip
         self.samples = SamplePlan(self.verifier.ledger, self.options.sample_every,
@@ -108,7 +109,6 @@ class LineController:
         self._detect_times: deque[float] = deque(maxlen=_SPEED_PACKS)  # of the last packs
         io = config.io
         self._lead = min(2 * io.pitch, (io.reject_at - io.camera_at) // 3)  # decide ahead
-        self._software_trigger = config.camera.trigger is TriggerMode.SOFTWARE
         self._good_waiting: deque[Track] = deque()  # judged good, not committed, in order
         self._last_flush = time.monotonic()
         self._printer_up = False
@@ -118,7 +118,11 @@ class LineController:
         self._sent_at_suspend = 0
         self._printer_back: float | None = None  # when the printer came back, while suspended
         self.camera = _devices.camera_for(config.camera)
+        self.reads = Reads(self.camera, self.tracks, io,
+                           software=config.camera.trigger is TriggerMode.SOFTWARE)  # fmt: skip
         self.io = _devices.io_for(config.io)
+        self.rejector = Rejector(self.io, offset=io.reject_at, pitch=io.pitch)
+        self.fifo = self.rejector.fifo
         self.summary = LineSummary(config.name, batch, str(store.path), self.units)
 
     # Running -------------------------------------------------------------------------------
@@ -256,26 +260,17 @@ class LineController:
     # One turn of the loop ------------------------------------------------------------------
 
     def _step(self) -> None:
-        for frame in self.io.poll(0.005):
-            if isinstance(frame, Detect):
-                self._detected(frame.encoder)
-            elif isinstance(frame, Encoder):
-                self._position = frame.encoder
-            elif isinstance(frame, IoState) and frame.state is ConveyorState.FAULT:
-                self.command(Command.STOP, reason=f"conveyor fault: {frame.text}")
-                return
-            elif isinstance(frame, Disconnected):
-                self.command(Command.ABORT, reason=f"line I/O lost: {frame.reason}")
-                return
+        if not self._belt(self.io.poll(0.005)):
+            return
         for track in self.tracks.pair(self.stream.outcomes):
             self._judge(track)
-        if self._software_trigger:
-            for track in self.tracks.due_triggers(self._position):
-                track.trigger = self.camera.trigger()
-                self.tracks.by_trigger[track.trigger] = track
-                self.counts.triggers += 1
-        for event in self.camera.poll(0):
-            self._camera_event(event)
+        self.reads.trigger_due(self._position)
+        events = self.camera.poll(0)
+        if events and not self._belt(self.io.poll(0)):  # the belt as far as the reads went
+            return
+        self.reads.take(events, self._position, self._judge)
+        if self.reads.reconnect_due():
+            self._paused(lambda: self.reads.reconnect(self._position))
         self._pass_packs()
         if self.verifier.queued and time.monotonic() - self._last_flush > _FLUSH_EVERY:
             self.verifier.flush_soon()
@@ -283,6 +278,21 @@ class LineController:
         self._watch_printer()
         if self._finished():
             self.command(Command.COMPLETE)
+
+    def _belt(self, frames: list[Frame | Disconnected]) -> bool:
+        """Take the line I/O's frames; False when they ended the run (a fault, a lost I/O)."""
+        for frame in frames:
+            if isinstance(frame, Detect):
+                self._detected(frame.encoder)
+            elif isinstance(frame, Encoder):
+                self._position = frame.encoder
+            elif isinstance(frame, IoState) and frame.state is ConveyorState.FAULT:
+                self.command(Command.STOP, reason=f"conveyor fault: {frame.text}")
+                return False
+            elif isinstance(frame, Disconnected):
+                self.command(Command.ABORT, reason=f"line I/O lost: {frame.reason}")
+                return False
+        return True
 
     def _detected(self, encoder: int) -> None:
         pack = self.fifo.detect(encoder)
@@ -298,35 +308,6 @@ class LineController:
         times.append(now)
         if len(times) > 1 and now > times[0]:  # CurMachSpeed over the last packs detected
             self.machine.set_speed((len(times) - 1) * 60.0 / (now - times[0]))
-
-    def _camera_event(self, event: CameraResult | CameraStatus) -> None:
-        if isinstance(event, CameraResult):
-            if self._software_trigger:
-                track = self.tracks.by_trigger.get(event.trigger)
-            else:  # the photo-eye's triggers: the results come in pack order
-                io = self.config.io  # a pack within half a pitch of the eye may be the one
-                reached = self._position + io.pitch // 2 - io.trigger_lead
-                track = self.tracks.photographed(event.data, reached)
-            if track is not None and track.result is None:
-                track.result = event
-                self._judge(track)
-            return
-        if event.state is CameraState.DISCONNECTED:
-            _log.warning("camera lost: %s; packs in view are rejected as late", event.detail)
-            try:
-                self.camera.connect()
-            except DeviceFault as error:
-                _log.warning("camera reconnect failed: %s", error)
-            self._forget_unseen()
-
-    def _forget_unseen(self) -> None:
-        """After a camera outage: the packs that passed the photo-eye meanwhile get no result
-        (they are rejected as late); results from now on are for the packs still to come."""
-        if self._software_trigger:
-            return
-        untriggered, eye = self.tracks.untriggered, self.config.io.camera_at
-        while untriggered and untriggered[0].detected_at + eye <= self._position:
-            untriggered.popleft()
 
     def _judge(self, track: Track) -> None:
         """A pack with both its printer answer and its read gets its verdict."""
@@ -348,6 +329,8 @@ class LineController:
             self.fifo.decide(track.pack, verdict.rejected) is Decision.ON_TIME)  # fmt: skip
         if not on_time:
             verdict = Verdict.LATE  # the pack passed (and was fired) before its verdict
+        elif verdict.rejected:  # armed now, far ahead of the belt
+            self.rejector.reject(track.pack, track.reject_at, self._position)
         track.verdict = verdict
         self._record(track, verdict)
 
@@ -358,7 +341,7 @@ class LineController:
             assert track.index is not None  # noqa: S101 (paired)
             track.sequence = self.verifier.submit(track.index, verdict)
             if self.verifier.full:
-                self._flush()
+                self.verifier.flush_soon()
             if verdict is Verdict.GOOD:
                 self._good_waiting.append(track)
             self.counts.verdicts[verdict.label] = self.counts.verdicts.get(verdict.label, 0) + 1
@@ -370,18 +353,13 @@ class LineController:
     def _pass_packs(self) -> None:
         """Packs about to reach the reject point: the decision is taken `_lead` counts ahead
         and the I/O arms the rejector for the pack's exact position (``FIRE`` at an encoder
-        count), so the loop's latency never rejects the wrong pack. Good packs pass only once
-        their verdict is committed."""
+        count), so the loop's latency never rejects the wrong pack; a pack without a verdict
+        then is rejected as late. Good packs pass only once their verdict is committed."""
         ahead = self._position + self._lead
-        waiting = self._good_waiting
-        while waiting and waiting[0].reject_at <= ahead:
-            if self.verifier.durable < waiting.popleft().sequence:
-                self._flush()  # rare: the background commit is behind; wait for the disk
-        for passed in self.fifo.advance(ahead):
+        passing = self.rejector.advance(ahead, self._position)  # first: fires never wait
+        self._release_good(ahead)
+        for passed in passing:
             track = self.tracks.by_pack.get(passed.pack)
-            if passed.fire:
-                self.io.fire(passed.reject_at)
-                self.counts.fired += 1
             if track is None:
                 continue
             track.passed = True
@@ -389,6 +367,44 @@ class LineController:
                 self._judge(track)  # late, if it has its printer answer
             if track.verdict is not None or (track.outcome is None and self._printer_up is False):
                 self.tracks.forget(track)
+
+    def _release_good(self, ahead: int) -> None:
+        """Good packs at their decision point pass with their verdict written. If the store
+        is behind (another writer holds it, a slow disk), the belt stops while the line waits
+        for it, so that no pack reaches the reject point meanwhile; a good verdict the store
+        did not take (refused, or its commit failed) makes its pack a reject."""
+        waiting = self._good_waiting
+        while waiting and waiting[0].reject_at <= ahead:
+            track = waiting.popleft()
+            if self.verifier.durable < track.sequence:
+                self._wait_for_store()
+            index, verifier = track.index, self.verifier
+            if verifier.durable < track.sequence or index is None or not verifier.written(index):
+                _log.error("code %s judged good but not stored: its pack is rejected (the "
+                           "batch's close rejects the code as late)", track.index)  # fmt: skip
+                self.rejector.reject(track.pack, track.reject_at, self._position)
+                self.counts.verdicts["good"] -= 1
+                self.counts.verdicts["late"] = self.counts.verdicts.get("late", 0) + 1
+                self.machine.count(defective=1)
+
+    def _wait_for_store(self) -> None:
+        try:
+            self._paused(self._flush)
+        except JejakError:
+            _log.exception("verdicts not committed: their packs are rejected")
+
+    def _paused(self, action: Callable[[], None]) -> None:
+        """Do `action`, which may block (the store, a camera's connect), with the belt
+        stopped, so that no pack reaches the reject point while the loop waits; then run on."""
+        self._halt()
+        try:
+            action()
+        finally:
+            if self.machine.state is State.EXECUTE:
+                try:
+                    self.io.run()
+                except DeviceFault as error:
+                    _log.warning("cannot run the conveyor again: %s", error)
 
     def _flush(self) -> None:
         """Commit the queued verdicts now (the line waits for the disk)."""
@@ -417,20 +433,12 @@ class LineController:
             if track.verdict is None and track.outcome is not None:
                 self._judge(track)
             if not armed and track.verdict is not Verdict.GOOD:
-                self._fire(track.reject_at)
+                self.rejector.reject(track.pack, track.reject_at, self._position)
             self.tracks.forget(track)
         self.tracks.unpaired.clear()
         self.tracks.untriggered.clear()
         _log.info("%s: %d packs cleared from the line", why, len(cleared))
         self._flush()
-
-    def _fire(self, reject_at: int) -> None:
-        try:
-            self.io.fire(reject_at)
-        except DeviceFault as error:
-            _log.warning("reject at encoder %d not armed: %s", reject_at, error)
-            return
-        self.counts.fired += 1
 
     def _complete(self) -> None:
         early = bool(self.fifo.pending) or not self.stream.done.is_set()
@@ -446,28 +454,12 @@ class LineController:
         finish_batch(self.store, self.batch, actor=self.actor, summary=self.summary)
 
     def _run_out(self) -> None:
-        """Run the belt until the last pack is past the reject actuator, then stop it: the
-        last packs' rejects are armed at their encoder counts, and carried out only if the
-        belt takes them there (it runs again after an early Complete halted it)."""
+        """Run the belt until the last pack is past the reject actuator, then stop it (it
+        runs again after an early Complete halted it)."""
         io = self.config.io
-        end = self._last_reject_at + io.pitch
-        counts_per_second = self.config.ppm / 60 * io.pitch
-        deadline = time.monotonic() + 2.0 + 5 * max(0, end - self._position) / counts_per_second
         try:
-            if self._position < end:
-                self.io.run()
-            while self._position < end and time.monotonic() < deadline:
-                for frame in self.io.poll(0.01):
-                    if isinstance(frame, Encoder):
-                        self._position = frame.encoder
-                    elif isinstance(frame, Disconnected) or (
-                        isinstance(frame, IoState) and frame.state is ConveyorState.FAULT
-                    ):
-                        _log.warning("the belt stopped before the last packs passed the reject "
-                                     "point: %s", frame)  # fmt: skip
-                        return
-        except DeviceFault as error:
-            _log.warning("the belt cannot run the last packs past the reject point: %s", error)
+            self._position = run_out(self.io, self._position, self._last_reject_at + io.pitch,
+                                     self.config.ppm / 60 * io.pitch)  # fmt: skip
         finally:
             self._halt()
 
@@ -500,5 +492,6 @@ class LineController:
             "line": self.config.name, "batch": self.batch, "state": tags.state_current.label,
             "packtags": tags.as_dict(), "packs": self.counts.packs,
             "verdicts": dict(self.counts.verdicts), "unlabelled": self.counts.unlabelled,
-            "fired": self.counts.fired, "in_transit": len(self.tracks),
+            "fired": self.rejector.fired, "reject_missed": len(self.rejector.missed),
+            "in_transit": len(self.tracks),
         }  # fmt: skip

@@ -18,9 +18,11 @@ Verdicts are group-committed through the `VerificationLedger` (one unit of work 
 as the print ledger commits its sends): `submit` queues a verdict and numbers it; `flush`
 commits the queue on the caller's thread, `flush_soon` hands it to a background committer so
 that the line's loop never waits for the disk; `durable` is the number of the last verdict
-committed, and `wait` waits for one. The line lets a good pack pass the reject point only
-once its verdict is durable. A crash loses at most the verdicts not yet committed; their codes
-stay `Encoded` and the resume rejects them as `LATE`.
+committed (or refused, or lost with a failed commit), and `wait` waits for one; `written`
+says whether a durable good verdict was written. The line lets a good pack pass the reject
+point only once its verdict is durable and written, and rejects it otherwise. A crash loses
+at most the verdicts not yet committed; their codes stay `Encoded` and the resume rejects
+them as `LATE`.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class Verifier:
         self._queue: list[list[int]] = [[] for _ in Verdict]  # by verdict number
         self._queued = self._submitted = self._durable = 0
         self._good_pending: set[int] = set()  # judged good, not committed yet
+        self._unwritten: set[int] = set()  # judged good, refused or lost by their commit
         self._groups: queue.SimpleQueue[tuple[Any, int, set[int]] | None] = queue.SimpleQueue()
         self._committer: threading.Thread | None = None
         self._settled = threading.Condition()
@@ -190,6 +193,12 @@ class Verifier:
         """The sequence number of the last verdict committed (or refused) for good."""
         return self._durable
 
+    def written(self, index: int) -> bool:
+        """Whether the good verdict for code `index`, once durable, was written: False if
+        its commit refused it or failed (the code stays without a verdict: the batch's close
+        rejects it as late, so its pack must not pass as good)."""
+        return index not in self._unwritten
+
     def flush(self) -> VerdictsCommitted:
         """Commit the queued verdicts in one unit of work, now, on this thread (after any
         group the background committer still holds)."""
@@ -233,9 +242,12 @@ class Verifier:
 
     def _commit(self, arrays: dict[Verdict, npt.NDArray[np.int64]], through: int,
                 good: set[int]) -> VerdictsCommitted:  # fmt: skip
+        done = None
         try:
             done = self.ledger.commit(arrays, actor=self.actor)
-        finally:
+        finally:  # what became of the good ones is known before `durable` says they are done
+            lost = good if done is None else good.intersection(i for i, _ in done.refused)
+            self._unwritten.update(lost)
             self._good_pending.difference_update(good)
             with self._settled:
                 self._durable = max(self._durable, through)

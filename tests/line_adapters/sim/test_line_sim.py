@@ -184,7 +184,8 @@ def test_a_device_that_drops_off_costs_only_the_packs_in_its_outage(
      Run("line-2", "B2", 7, SimSettings(ppm=120, time_factor=2.5, printer=DeviceKind.ZPL,
                                         camera=CameraKind.KEYENCE, symbol=SymbolKind.GS1_QR,
                                         fault_rate=0.25, disconnects=True, seed=9,
-                                        record=Path("records/line-2.txt")),
+                                        record=Path("records/line-2.txt"),
+                                        trigger=TriggerMode.SOFTWARE),
          sample_every=50)],
 )  # fmt: skip
 def test_a_run_survives_its_json(run: Run) -> None:

@@ -7,7 +7,9 @@
 - the smart-camera simulator (Cognex or Keyence wire format), its trigger input wired to a
   photo-eye at the camera (as on most lines): for each pack there it photographs the pack —
   the printer's label, rotated, blurred, noisy, smeared where misprinted — decodes the frame
-  with the software reader and answers as that camera does.
+  with the software reader and answers as that camera does. With ``trigger="software"`` no
+  photo-eye is wired: the line triggers the camera by command, and each trigger photographs
+  the pack in front of the camera then.
 
 `config` is the `LineConfig` that points a `LineController` at them, exactly as a `line.toml`
 points it at real devices. Faults at `fault_rate`: camera no-reads, misprints (a smeared or
@@ -74,6 +76,7 @@ class SimSettings:
     seed: int | None = None
     record: Path | None = None
     old_label: str | None = None  # identification: a label from an old roll (expired NIE)
+    trigger: TriggerMode = TriggerMode.HARDWARE  # the camera's photo-eye, or the line's command
 
     def __post_init__(self) -> None:
         rate = self.fault_rate
@@ -100,8 +103,8 @@ class SimulatedLine:
         self.printer = printer
         self.conveyor = ConveyorSimulator(
             ppm=s.ppm, time_factor=s.time_factor, pitch=_PITCH, camera_at=_CAMERA_AT,
-            reject_at=_REJECT_AT, print_go=self._print_go, camera_eye=self._eye, packs=units,
-            seed=s.seed,
+            reject_at=_REJECT_AT, print_go=self._print_go, packs=units, seed=s.seed,
+            camera_eye=self._eye if s.trigger is TriggerMode.HARDWARE else None,
         )  # fmt: skip
         self._at_eye: dict[int, Pack | None] = {}  # trigger number -> the pack at the eye
         self._eyed = 0  # triggers the photo-eye fired
@@ -213,7 +216,7 @@ class SimulatedLine:
                                   low=50, high=150),
             camera=CameraConfig(s.camera, Address(local, self.camera.port),
                                 no_read=s.camera.default_no_read, grade_separator=",",
-                                min_grade=Grade.parse("C"), trigger=TriggerMode.HARDWARE),
+                                min_grade=Grade.parse("C"), trigger=s.trigger),
             io=IoConfig(Address(local, self.conveyor.port), _PITCH, _CAMERA_AT, _REJECT_AT,
                         _PITCH // 4),
         )  # fmt: skip

@@ -35,6 +35,7 @@ from jejak.engine.serials import SerialAlphabet, SerialFormat
 from jejak.engine.store import PRINTS, EventKind, Store
 from jejak.line_adapters.batch_run import finish_batch
 from jejak.line_adapters.camera.result import CameraKind
+from jejak.line_adapters.config import TriggerMode
 from jejak.line_adapters.line import LineController, LineOptions
 from jejak.line_adapters.sim.line import SimSettings, SimulatedLine
 from jejak.line_adapters.sim.packing import PackingCell
@@ -75,7 +76,8 @@ class Run:
         s = self.settings
         settings = asdict(s)
         settings.update(printer=s.printer.value, camera=s.camera.value, symbol=s.symbol.value,
-                        record=None if s.record is None else str(s.record))  # fmt: skip
+                        record=None if s.record is None else str(s.record),
+                        trigger=s.trigger.value)  # fmt: skip
         return {"phase": "start", "line": self.line, "units": self.units, "settings": settings,
                 "sample_every": self.sample_every, "aggregate": self.aggregate}  # fmt: skip
 
@@ -88,6 +90,7 @@ class Run:
             settings=SimSettings(**{**settings, "printer": DeviceKind(settings["printer"]),
                                     "camera": CameraKind(settings["camera"]),
                                     "symbol": SymbolKind(settings["symbol"]),
+                                    "trigger": TriggerMode(settings.get("trigger", "hardware")),
                                     "record": None if record is None else Path(record)}),
             sample_every=data.get("sample_every"), aggregate=bool(data.get("aggregate")),
         )  # fmt: skip
