@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from jejak.engine.errors import JejakError, LineError
+from jejak.engine.outbox import Outbox, OutboxSettings
 from jejak.engine.serials import load_kernels
 from jejak.engine.store import Store
 from jejak.line_adapters.control import ControlClient, ControlServer
@@ -145,7 +146,8 @@ def _child(job: tuple[str, str, dict[str, Any], str, int], outbox: Any, go: Any)
                      grade_ns=taken.grade_ns)  # fmt: skip
 
     try:
-        with Store(Path(store_path), map_size=map_size) as store:
+        site = Outbox(OutboxSettings.from_env())  # as every store a command opens (cli._store)
+        with Store(Path(store_path), map_size=map_size, hooks=[site]) as store:
             summary = run_line(store, run, actor=actor, stop=stop, started=started,
                                simulated=simulated)  # fmt: skip
         outbox.put(("summary", run.line,
