@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from jejak.cli.main import main
 from jejak.testing import GTIN, NIE
 
-EXAMPLES = 150  # a template; 2,700 command lines in all
+EXAMPLES = 150  # a template; 4,200 command lines in all
 UNICODE_DIGITS = "٠١٢٣٤٥٦٧٨٩０１２３４５६७"
 CONTROL = "".join(map(chr, range(1, 32))) + "\x7f\u2028\ufeff"
 
@@ -49,6 +49,16 @@ TEMPLATES = [
     "label render --code {J} --two-codes --bpom-code {J} --format svg --out {T}/label.svg",
     "printer keys --out {T}/keys --name {J}",
     "printer serve --batch {J} --bind {J} --timeout 0",
+    "agg show {J} --json",
+    "agg pack --parent {J} {J} --json",
+    "ship --to {J} {J} --json",
+    "ship --to PBF-1 {J} --out {T}/ship.csv --partner {J} --code-form {J}",
+    "return {J} --reason {J} --from {J}",
+    "recall --batch {J} --reason {J} --letter {J}",
+    "report usage --batch {J} --out {T}/usage.csv --partner {J} --code-form {J} --header {J}",
+    "report usage --since {J} --until {J} --format json --out {T}/usage.json --partner P",
+    "report epcis --batch {J} --out {T}/b.jsonld --nie-template {J} --offset {J} --read-point {J}",
+    "report pending --limit {J} --json",
 ]
 
 junk = st.one_of(
