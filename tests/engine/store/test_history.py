@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.engine.aggregation.test_operations import open_printed, ref, refs
 
+from jejak.engine.aggregation import Aggregation
 from jejak.engine.codes import CodeState, Level
 from jejak.engine.errors import IllegalTransition
 from jejak.engine.print_jobs import PrintLedger, PrintOutcome
@@ -138,3 +140,26 @@ def test_history_is_the_walk_of_the_log(steps: list[tuple[Level, np.ndarray, A]]
                     ref = CodeRef(record.batch_id, level, index)
                     history: tuple[Event, ...] = view.history(ref)
                     assert [e.seq for e in history] == walked(view, "B1", level, index)
+
+
+def test_a_batchs_events_are_those_of_its_codes_and_itself(store: Store) -> None:
+    """`batch_events`: what the index holds of a batch, in log order; a pallet's packing of
+    another batch's case is in both batches' events."""
+    b1 = open_printed(store, "B1", 24, max_per_tertiary=2)
+    b2 = open_printed(store, "B2", 12)
+    mixed = Aggregation(store, actor="qa", mixed_pallets=True)
+    mixed.pack(ref(b2, Level.SECONDARY, 0), refs(b2, Level.PRIMARY, range(12)))
+    mixed.pack(ref(b1, Level.TERTIARY, 0), [ref(b2, Level.SECONDARY, 0)])
+    store.close_batch("B1", actor="qa")
+    with store.view() as view:
+        mine = [e.seq for e in view.batch_events([b1])]
+        theirs = [e.seq for e in view.batch_events([b2])]
+        every = list(view.events())
+        both = [e.seq for e in view.batch_events([b2, b1])]
+    assert mine == sorted(mine)
+    assert both == sorted(set(mine) | set(theirs))
+    assert set(mine) & set(theirs) == {every[-2].seq}  # the mixed pallet's packing
+    by_seq = {e.seq: e for e in every}
+    assert {by_seq[s].what.value for s in mine} >= {"batch.open", "codes.transition",
+                                                     "agg.pack", "batch.close"}  # fmt: skip
+    assert all(by_seq[s].data.get("batch") in (None, "B1") for s in mine)

@@ -10,10 +10,11 @@ site's ``eventTimeZoneOffset`` (Indonesia: ``+07:00`` WIB); codes are GS1 Digita
 (`digital_link`); each ``eventID`` is the CBV 2.0 event hash (`event_hash`), also the event's
 idempotency key wherever it is delivered (`epcis_events` gives the events of one audit event).
 
-`write_epcis` streams the document: it walks the log once, writes each event as it is made,
-a page of codes at a time, and never holds the document; a long list of codes is cut into
-events of `EpcisSettings.chunk` codes. Write it to a temporary file and rename it when done:
-a refusal part-way (`ReportRefused`) leaves a partial document behind.
+`write_epcis` streams the document: it reads the batches' events once, in log order (found
+through the store's event index: other batches' events are never read), writes each event as
+it is made, a page of codes at a time, and never holds the document; a long list of codes is
+cut into events of `EpcisSettings.chunk` codes. Write it to a temporary file and rename it
+when done: a refusal part-way (`ReportRefused`) leaves a partial document behind.
 
 >>> EpcisSettings.parse(offset="+07:00", read_point="urn:epc:id:sgln:8991234.00001.0").offset
 '+07:00'
@@ -162,7 +163,7 @@ def write_epcis(view: StoreView, records: Sequence[BatchRecord], out: BinaryIO,
     tally = {EventType.OBJECT: 0, EventType.AGGREGATION: 0}
     epcs, separator = 0, b"\n"
     renderer, oracle = _renderer(view, settings), ReplayOracle()
-    for event in view.events():
+    for event in view.batch_events(records):  # through the event index, not the whole log
         for draft in _drafts(view, event, batches, oracle):
             for text, listed in renderer.render(event, draft):
                 buffer += separator

@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from jejak.engine.store._layout import BATCH_WIDE, SPARSE, seq_key
 
-__all__ = ["CLASSES", "add", "add_batch_wide", "seqs_of"]
+__all__ = ["CLASSES", "add", "add_batch_wide", "batch_seqs", "seqs_of"]
 
 CLASSES = 20  # run sizes 1, 4, 16 ... 4^19: any level a store can hold
 _WINDOW = 1 << 12  # codes per window of a scattered set
@@ -32,6 +32,7 @@ _PREFIX = struct.Struct(">IBB")
 _KEY = struct.Struct(">IBBQQ")
 _VALUE = struct.Struct(">QB")
 _MASK = struct.Struct(">I")
+_BATCH = struct.Struct(">I")  # the head of every key of one batch
 
 
 def _class_of(span: int) -> int:
@@ -103,6 +104,21 @@ def seqs_of(
             run_last, flags = _VALUE.unpack(value)
             if run_last >= index and (not flags & SPARSE or _listed(txn, payload_db, seq, index)):
                 found.append(seq)
+    return sorted(found)
+
+
+def batch_seqs(txn: Any, db: Any, batch_id: int) -> list[int]:
+    """The sequence numbers of every event about a batch or any of its codes, in log order:
+    one pass over the batch's index entries (every level and class), no event read."""
+    cursor = txn.cursor(db)
+    head = _BATCH.pack(batch_id)
+    found: set[int] = set()
+    if cursor.set_range(head):
+        for key in cursor.iternext(values=False):
+            if key[:4] != head:
+                break
+            if key[5] != _USED:
+                found.add(_KEY.unpack(key)[4])
     return sorted(found)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -389,6 +389,16 @@ class StoreView:
                 kept[seq] = event
             found.append(event)
         return tuple(found)
+
+    def batch_events(self, records: Sequence[BatchRecord]) -> Iterator[Event]:
+        """Every event about these batches or any of their codes, in log order, found
+        through the event index (a report of a few batches reads only their events)."""
+        seqs: set[int] = set()
+        for record in records:
+            seqs.update(_event_index.batch_seqs(self._txn, self._dbs["event_index"],
+                                                record.batch_id))  # fmt: skip
+        for seq in sorted(seqs):
+            yield events.event_at(self._txn, self._dbs["events"], seq)
 
     def verify_audit(self) -> AuditReport:
         return events.verify(self._txn, self._dbs["events"], self._dbs["event_data"])
