@@ -37,50 +37,25 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bench._batches import add_product, packed_batch
 from bench._summary import write_summary
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from jejak.engine.aggregation import Aggregation
-from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord
-from jejak.engine.codes import CodeState, Level
-from jejak.engine.product import Product
+from jejak.engine.codes import Level
 from jejak.engine.report._epcis_render import event_time
 from jejak.engine.report.digital_link import DigitalLinks
 from jejak.engine.report.epcis import CONTEXT, EpcisSettings, write_epcis
 from jejak.engine.report.event_hash import event_id
-from jejak.engine.serials import SerialFormat
-from jejak.engine.store import EventKind, Store, StoreView, pack_refs
+from jejak.engine.store import EventKind, Store, StoreView
 
 CODES = int(os.environ.get("JEJAK_BENCH_EPCIS_CODES", "10000000"))
 SMALL = max(min(CODES // 10, 200_000), 1_000)  # the baseline's size: 7 k codes/s
 PER_CASE, PER_PALLET, GROUP = 100, 60, 1 << 16
-FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
 SETTINGS = EpcisSettings()
 CREATED = "2026-12-03T00:00:00.000Z"
 ROOT = Path(__file__).resolve().parents[1]
 _figures: dict[str, float] = {}
-
-
-def _open(store: Store, batch: str, codes: int) -> BatchRecord:
-    """A batch of `codes` packs: verified in groups, packed in cases, cases on pallets."""
-    request = CodeRequest.parse(nie="DKL1234567890A1", batch=batch, expiry="2029-12-31",
-                                primary_count=codes, max_per_secondary=PER_CASE,
-                                max_per_tertiary=PER_PALLET)  # fmt: skip
-    record = store.open_batch(request, serial_format=FORMAT, actor="bench")
-    for level in Level:
-        store.transition(batch, level, None, CodeState.ENCODED, actor="bench")
-    for start in range(0, codes, GROUP):
-        group = np.arange(start, min(start + GROUP, codes), dtype=np.int64)
-        store.transition(batch, Level.PRIMARY, group, CodeState.COMMISSIONED, actor="bench")
-    packs = np.arange(codes, dtype=np.int64)
-    cases = np.arange(-(-codes // PER_CASE), dtype=np.int64)
-    agg = Aggregation(store, actor="bench")
-    agg.pack_many(pack_refs(record.batch_id, Level.PRIMARY, packs),
-                  pack_refs(record.batch_id, Level.SECONDARY, packs // PER_CASE))  # fmt: skip
-    agg.pack_many(pack_refs(record.batch_id, Level.SECONDARY, cases),
-                  pack_refs(record.batch_id, Level.TERTIARY, cases // PER_PALLET))  # fmt: skip
-    return store.batch(batch)
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +63,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Pa
     """A store with batch E1 of CODES packs and the small batch E2 of SMALL packs."""
     path = tmp_path_factory.mktemp("epcis") / "store"
     store = Store(path, map_size=1 << 36)
-    store.add_product(Product.parse(nie="DKL1234567890A1", name="Bench", packaging="Dus",
-                                    gtin="8991234567891"), actor="bench")  # fmt: skip
-    _open(store, "E1", CODES)
-    _open(store, "E2", SMALL)
+    add_product(store)
+    for batch, count in (("E1", CODES), ("E2", SMALL)):
+        packed_batch(store, batch, count, per_case=PER_CASE, per_pallet=PER_PALLET, group=GROUP)
     _export(store, "E2", Path(os.devnull))  # compiles the serial kernels before any clock
     yield store, path
     store.close()

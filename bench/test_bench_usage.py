@@ -23,22 +23,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bench._batches import add_product, packed_batch
 from bench._summary import write_summary
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from jejak.engine.aggregation import Aggregation
-from jejak.engine.batch import CodeRequest
 from jejak.engine.batch_record import BatchRecord
-from jejak.engine.codes import CodeForm, CodeState, Level
+from jejak.engine.codes import CodeForm, Level
 from jejak.engine.listing import code_texts
-from jejak.engine.product import Product
 from jejak.engine.report.usage import DEFAULT_HEADER, UsageReport, UsageSettings
-from jejak.engine.serials import SerialFormat
-from jejak.engine.store import PARENTS, Store, pack_refs
+from jejak.engine.store import PARENTS, Store
 
 CODES = int(os.environ.get("JEJAK_BENCH_USAGE_CODES", "10000000"))
 PER_CASE, PER_PALLET = 100, 60
-FORMAT = SerialFormat.parse(alphabet="upper_no_lookalikes", length=12)
 SETTINGS = UsageSettings.parse(partner_id="P-0001")
 _medians: dict[str, float] = {}
 
@@ -47,22 +43,8 @@ _medians: dict[str, float] = {}
 def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, BatchRecord]]:
     """A store with one batch of CODES verified packs, packed into cases and pallets."""
     store = Store(tmp_path_factory.mktemp("usage") / "store", map_size=1 << 36)
-    store.add_product(Product.parse(nie="DKL1234567890A1", name="Bench", packaging="Dus",
-                                    gtin="8991234567891"), actor="bench")  # fmt: skip
-    request = CodeRequest.parse(nie="DKL1234567890A1", batch="U1", expiry="2029-12-31",
-                                primary_count=CODES, max_per_secondary=PER_CASE,
-                                max_per_tertiary=PER_PALLET)  # fmt: skip
-    record = store.open_batch(request, serial_format=FORMAT, actor="bench")
-    for level in Level:
-        store.transition("U1", level, None, CodeState.ENCODED, actor="bench")
-    store.transition("U1", Level.PRIMARY, None, CodeState.COMMISSIONED, actor="bench")
-    packs = np.arange(CODES, dtype=np.int64)
-    cases = np.arange(-(-CODES // PER_CASE), dtype=np.int64)
-    agg = Aggregation(store, actor="bench")
-    agg.pack_many(pack_refs(record.batch_id, Level.PRIMARY, packs),
-                  pack_refs(record.batch_id, Level.SECONDARY, packs // PER_CASE))  # fmt: skip
-    agg.pack_many(pack_refs(record.batch_id, Level.SECONDARY, cases),
-                  pack_refs(record.batch_id, Level.TERTIARY, cases // PER_PALLET))  # fmt: skip
+    add_product(store)
+    packed_batch(store, "U1", CODES, per_case=PER_CASE, per_pallet=PER_PALLET)
     yield store, store.batch("U1")
     store.close()
 
