@@ -11,8 +11,11 @@ the end (its status now, its case and pallet now):
   packs inside it (their pallet column changed);
 - returns: every primary code inside the codes returned; a recall: the batch's every code.
 
-Shipments change no usage fact (a shipped code stays active). A store migrated from before the
-outbox has no records of its earlier activities: a window over that time is empty.
+Records are numbered in the order of their activities, so the window's first record is found
+by a binary search and the walk stops at its end (a clock set back on the line PC could
+misplace the activities around that moment: keep it synchronised, as GMP asks anyway).
+Shipments change no usage fact (a shipped code stays active). A store migrated from before
+the outbox has no records of its earlier activities: a window over that time is empty.
 
 >>> w = Window.parse(since="2026-12-01T00:00:00+07:00", until="2026-12-02")
 >>> w.since.isoformat(), w.until.isoformat()
@@ -88,14 +91,29 @@ def window_codes(view: StoreView, window: Window,
     batches of `records` (all when None)."""
     wanted = None if records is None else {r.batch_id for r in records}
     found: dict[int, set[int]] = {}
-    for record in view.outbox():
+    for record in view.outbox_records(start=_first_at(view, window.since)):
         if not window.holds(str(record.body.get("time"))):
+            if _instant(str(record.body.get("time")), "time") >= window.until:
+                break  # records are queued in the order their activities happened
             continue
         for ref in _named(view, record):
             if wanted is None or ref.batch_id in wanted:
                 found.setdefault(ref.batch_id, set()).add(ref.index)
     return {batch_id: np.array(sorted(indices), dtype=np.int64)
             for batch_id, indices in sorted(found.items())}  # fmt: skip
+
+
+def _first_at(view: StoreView, since: dt.datetime) -> int:
+    """The number of the first outbox record of an activity at or after `since`: a binary
+    search (records are numbered in the order of their activities' times)."""
+    low, high = 1, view.outbox_last() + 1
+    while low < high:
+        middle = (low + high) // 2
+        if _instant(str(view.outbox_record(middle).body.get("time")), "time") < since:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def _named(view: StoreView, record: OutboxRecord) -> Iterator[CodeRef]:

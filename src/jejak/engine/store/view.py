@@ -408,6 +408,18 @@ class StoreView:
         return [OutboxRecord.from_json(_layout.unpack_u64(bytes(k)), v)
                 for k, v in self._txn.cursor(self._dbs["outbox"])]  # fmt: skip
 
+    def outbox_records(self, *, start: int = 1) -> Iterator[OutboxRecord]:
+        """The records queued from number `start` on (sent or not), oldest first."""
+        cursor = self._txn.cursor(self._dbs["outbox"])
+        if cursor.set_range(_layout.u64(start)):
+            for key, value in cursor:
+                yield OutboxRecord.from_json(_layout.unpack_u64(bytes(key)), value)
+
+    def outbox_last(self) -> int:
+        """The number of the last record queued (0: none)."""
+        cursor = self._txn.cursor(self._dbs["outbox"])
+        return _layout.unpack_u64(bytes(cursor.key())) if cursor.last() else 0
+
     def outbox_record(self, seq: int) -> OutboxRecord:
         value = self._txn.get(_layout.u64(seq), db=self._dbs["outbox"])
         if value is None:
