@@ -346,3 +346,18 @@ def test_pending_says_what_is_due_and_what_is_overdue(hooked: Store, printed: Ba
         "attempts": 0, "last_outcome": None, "last_status": None, "last_detail": None,
         "last_attempt_at": None}  # fmt: skip
     assert Topic("recall") is Topic.RECALL
+
+
+def test_prints_never_confirmed_are_queued_as_rejects_when_the_batch_closes(
+    hooked: Store, printed: BatchRecord
+) -> None:
+    """Batch close scraps the codes printed but never verified (LabelScrapped): rejects that
+    the API must hear of, queued with the close."""
+    VerificationLedger(hooked, "B1").commit({Verdict.GOOD: ints(*range(50))}, actor="camera")
+    before = last_seq(hooked)
+    hooked.close_batch("B1", actor="qa")
+    (scrap,) = [r for r in queued(hooked, since=before) if r.topic == "usage"]
+    assert scrap.body["activity"] == "codes.transition"
+    assert scrap.body["rows"] == [usage_row(code, "reject")
+                                  for code in codes(hooked, printed, P, range(50, 60))]  # fmt: skip
+    assert scrap.key.startswith("jejak-audit:sha-256:")  # a label never commissioned: no EPCIS

@@ -281,15 +281,20 @@ class Store:
         with self.unit_of_work(actor) as uow:
             record = uow.batch(batch)
             report = reconcile(uow, record, issued)
+            scrapped = []
             for allocation in record.levels:
                 states = uow.states(record, allocation.level)
                 for source, target in CLOSE_RESOLUTION.items():
-                    uow.move(
-                        record,
-                        allocation.level,
-                        np.flatnonzero(states == source).astype(np.int64),
-                        target,
-                    )
+                    moved = np.flatnonzero(states == source).astype(np.int64)
+                    uow.move(record, allocation.level, moved, target)
+                    if target is CodeState.LABEL_SCRAPPED and moved.size:
+                        scrapped.append((allocation.level, moved))
+            # Prints never confirmed are rejects to report (the outbox queues them from this
+            # event, as from any transition); unused codes voided were never printed.
+            for level, moved in scrapped:
+                uow.event(EventKind.CODES_TRANSITION, {"to": CodeState.LABEL_SCRAPPED.label,
+                                                       "reason": "batch close"},
+                          batch=record, level=level, indices=np.sort(moved))  # fmt: skip
             closed = replace(record, status=BatchStatus.CLOSED, closed_at=now())
             uow.put_batch(closed)
             uow.event(EventKind.BATCH_CLOSE, {"report": report}, batch=closed)
