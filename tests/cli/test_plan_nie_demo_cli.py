@@ -157,6 +157,8 @@ def test_demo_runs_a_simulated_line_that_reconciles(run: Run, tmp_path: Path) ->
     assert json.loads(shown.out)["status"] == "closed"
     # What the printer printed, one code a line, never twice.
     printed = (store / "records" / "line-1.txt").read_text().splitlines()
+    assert (store / "records").stat().st_mode & 0o777 == 0o700  # the codes printed: private
+    assert (store / "records" / "line-1.txt").stat().st_mode & 0o777 == 0o600
     assert len(printed) == len(set(printed)) or summary["rejected"]["duplicate"] > 0
     check_usage_report(store, summary)
 
@@ -251,6 +253,8 @@ def test_demo_runs_an_identification_line(run: Run, tmp_path: Path) -> None:
     accounted = summary["commissioned"] + summary["sampled"] + sum(summary["rejected"].values())
     assert summary["printed"] == accounted
     printed = (store / "records" / "line-1.txt").read_text().splitlines()
+    assert (store / "records").stat().st_mode & 0o777 == 0o700  # the codes printed: private
+    assert (store / "records" / "line-1.txt").stat().st_mode & 0o777 == 0o600
     assert set(printed) == {"90DBL2012345678A1<GS>91281101"}  # the one code, on every pack
 
 

@@ -152,7 +152,7 @@ def _run_lines(args: argparse.Namespace, root: Path, today: dt.date) -> list[Lin
         kind = SymbolKind.GS1_QR
         old_label = f"90{DEMO_OTC['nie']}\x1d91{today.year % 100 - 2:02d}0101"
     records = root / "records"
-    records.mkdir(parents=True, exist_ok=True)
+    records.mkdir(mode=0o700, parents=True, exist_ok=True)  # the codes printed: private
     store = open_store_at(root)
     shares = [args.units // args.lines + (k < args.units % args.lines) for k in range(args.lines)]
     runs = []

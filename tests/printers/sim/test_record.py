@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -98,3 +99,22 @@ def test_a_closed_record_ignores_writes(tmp_path: Path) -> None:
     record.close()
     record.write([b"after close"])
     assert (tmp_path / "r.txt").read_bytes() == b"A\nB\n"
+
+
+def test_a_new_record_is_private_and_an_old_one_is_appended_to(tmp_path: Path) -> None:
+    """It lists printed codes: 0600 whatever the umask, as the store's files are."""
+    path = tmp_path / "r.txt"
+    old = os.umask(0o022)
+    try:
+        record = PrintRecord(path)
+        record.open()
+        record.write([b"A"])
+        record.close()
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = PrintRecord(path)
+    again.open()
+    again.write([b"B"])
+    again.close()
+    assert path.read_bytes() == b"A\nB\n"

@@ -18,6 +18,7 @@ b'0108991234567891<GS>21AB\\\\x5cC\\\\x0a\\n'
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -53,8 +54,10 @@ class PrintRecord:
         self._file: BinaryIO | None = None
 
     def open(self) -> None:
+        """Open for appending; a new file is private (0600): it lists printed codes."""
         if self._file is None:
-            self._file = self.path.open("ab")
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._file = os.fdopen(fd, "ab")
 
     def write(self, codes: Iterable[bytes]) -> None:
         """Append `codes`, one a line, and flush them to the file."""
