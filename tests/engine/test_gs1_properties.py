@@ -34,7 +34,9 @@ def gs1_dates(draw: st.DrawFn, today: dt.date, day_zero: bool = True) -> Gs1Date
     return Gs1Date(year, month, draw(st.integers(0 if day_zero else 1, monthrange(year, month)[1])))
 
 
-TEXT = st.text(CSET82, min_size=1, max_size=20)
+TEXT = st.text(CSET82, min_size=1, max_size=20).filter(
+    lambda text: "<GS>" not in text  # the GS escape, refused inside a value by design
+)
 GTINS = st.text(string.digits, min_size=13, max_size=13).map(
     lambda payload: Element(AI.GTIN, f"{payload}{gs1_standard_check_digit(payload)}")
 )

@@ -186,3 +186,17 @@ def test_round_trip_in_any_chunks(
         assume(False)
         return
     assert decode_in_pieces(decode, stream, cuts, fmt) == reads
+
+
+def test_data_that_its_grade_would_make_a_command_response_is_refused() -> None:
+    """'|' with the grade separator '|' is '||0.0' on the wire: a DMCC response to the
+    decoder (found by the round-trip property)."""
+    fmt = ResultFormat.parse(no_read="NoRead", grade_separator="|")
+    with pytest.raises(InvalidFormat) as error:
+        encode_read(ReadString(b"|", None, Grade.parse("0.0")), fmt)
+    assert str(error.value) == (
+        "Invalid read data b'|' without a symbology identifier: with its grade it would read "
+        "back as a command response (b'||0.0'). Hint: configure the reader to send the "
+        "symbology identifier."
+    )
+    assert encode_read(ReadString(b"|", DM, Grade.parse("0.0")), fmt) == b"]d2||0.0"

@@ -130,4 +130,11 @@ def encode_read(read: ReadString, fmt: ResultFormat) -> bytes:
             f"Invalid read string {describe(line)} without a grade: grade output is on, "
             "expected a grade after every read. Hint: grade the read, or turn grade output off."
         )
-    return line + fmt.grade_separator + str(read.grade).encode("ascii")
+    graded = line + fmt.grade_separator + str(read.grade).encode("ascii")
+    if read.symbology is None and graded.startswith(_REPLY_LIKE):  # e.g. "|" + "|" + "0.0"
+        raise InvalidFormat(
+            f"Invalid read data {describe(data)} without a symbology identifier: with its grade "
+            f"it would read back as a command response ({describe(graded)}). Hint: configure "
+            "the reader to send the symbology identifier."
+        )
+    return graded
