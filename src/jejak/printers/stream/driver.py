@@ -40,6 +40,7 @@ from jejak.printers.stream.wire import Message, RefusalReason
 __all__ = ["DriverReport", "PrinterDriver"]
 
 _SLICE = 0.1  # seconds: the longest a wait goes without looking at `stop`
+_STOP_GRACE = 1.0  # seconds a frame may wait for the engine once stopping (as the linger)
 _HANDSHAKE = (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_AUTH
               | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL | zmq.EVENT_HANDSHAKE_SUCCEEDED)  # fmt: skip
 _KEYS_HINT = (
@@ -179,12 +180,17 @@ class PrinterDriver:
     def _hello(self) -> bool:
         """Say HELLO and wait for WELCOME: True once welcomed, False if `stop` was set first."""
         self._welcomed = False
-        self._send(Message.HELLO, {
+        deadline = time.monotonic() + self.hello_timeout
+        sent = self._send(Message.HELLO, {
             "protocol": wire.PROTOCOL_VERSION, "printer": self.printer,
             "kind": self.device.kind.value, "buffer": self.device.capacity,
             "level": self.level.name.lower(),
-        })  # fmt: skip
-        deadline = time.monotonic() + self.hello_timeout
+        }, until=deadline)  # fmt: skip
+        if not sent:  # stopped, or no engine took the connection in time
+            self._watch_handshake()
+            if self._stopping():
+                return False
+            raise self._no_welcome()
         while not self._stopping():
             self._watch_handshake()
             left = deadline - time.monotonic()
@@ -294,8 +300,27 @@ class PrinterDriver:
             self.report.unknown += sum(1 for entry in self._failed if not entry[2])
             self._failed = []
 
-    def _send(self, kind: Message, body: dict[str, Any]) -> None:
-        self.socket.send_multipart(wire.pack(kind, body))
+    def _send(self, kind: Message, body: dict[str, Any], *, until: float | None = None) -> bool:
+        """Send a frame; whether it went. A DEALER with no engine connected (a handshake the
+        engine refused, the engine gone) cannot take it: then wait in slices that look at
+        `stop`, until `until` (monotonic) if given; once stopping, for `_STOP_GRACE` at most,
+        and then drop it (the engine counts a job nobody answered as unknown: never again)."""
+        frames = wire.pack(kind, body)
+        grace: float | None = None
+        while True:
+            try:
+                self.socket.send_multipart(frames, flags=zmq.NOBLOCK)
+                return True
+            except zmq.Again:
+                pass
+            now = time.monotonic()
+            if self._stopping():
+                grace = now + _STOP_GRACE if grace is None else grace
+                if now >= grace:
+                    return False
+            if until is not None and now >= until:
+                return False
+            self.socket.poll(int(_SLICE * 1000), zmq.POLLOUT)
 
     def _send_status(self) -> None:
         self._send(Message.STATUS, {"state": self._state.value, "detail": self._detail})
