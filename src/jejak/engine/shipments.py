@@ -40,7 +40,6 @@ from jejak.engine.store import (
     PARENTS,
     STATES,
     CodeRef,
-    Event,
     EventKind,
     Store,
     StoreView,
@@ -59,7 +58,6 @@ __all__ = [
     "Shipment",
     "ShippedCode",
     "Shipping",
-    "event_indices",
     "shipped",
 ]
 
@@ -248,16 +246,6 @@ class Shipping:
 # Reads ----------------------------------------------------------------------------------------
 
 
-def event_indices(view: StoreView, event: Event) -> npt.NDArray[np.int64]:
-    """The indices of the codes an event about codes of one level names (its own codes, not
-    those only entered in its history), sorted."""
-    data = event.data
-    if data.get("contiguous", True):
-        return np.arange(int(data["first"]), int(data["last"]) + 1, dtype=np.int64)
-    raw = view.payload(event.seq) or b""
-    return np.frombuffer(raw, dtype=">u8").astype(np.int64)
-
-
 def shipped(view: StoreView, record: BatchRecord) -> Iterator[ShippedCode]:
     """Every outermost code shipped with codes of `record` in it, with its destination, in
     the order they were shipped (this walks the audit log: a recall is rare)."""
@@ -266,7 +254,7 @@ def shipped(view: StoreView, record: BatchRecord) -> Iterator[ShippedCode]:
             continue
         shipped_batch = view.batch(event.data["batch"])
         level = Level.parse(event.data["level"])
-        for index in event_indices(view, event).tolist():
+        for index in view.event_indices(event).tolist():
             yield ShippedCode(view.code(shipped_batch, level, index).hri, event.data["to"],
                               event.time, event.seq)  # fmt: skip
 

@@ -409,12 +409,7 @@ def own_codes(view: StoreView, event: Event) -> Refs:
     if "level" not in data:
         return _NONE  # an event about no codes (a change of none)
     record = view.batch(data["batch"])
-    level = Level.parse(data["level"])
-    if data.get("contiguous", True):
-        indices = np.arange(int(data["first"]), int(data["last"]) + 1, dtype=np.int64)
-    else:
-        indices = np.frombuffer(view.payload(event.seq) or b"", dtype=">u8").astype(np.int64)
-    return pack_refs(record.batch_id, level, indices)
+    return pack_refs(record.batch_id, Level.parse(data["level"]), view.event_indices(event))
 
 
 def _pairs(view: StoreView, event: Event) -> tuple[Refs, Refs]:

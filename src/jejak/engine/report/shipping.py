@@ -22,7 +22,6 @@ from typing import Any
 from jejak.engine.codes import CodeForm, Level
 from jejak.engine.errors import ReportRefused
 from jejak.engine.report.usage import UsageSettings
-from jejak.engine.shipments import event_indices
 from jejak.engine.store import EventKind, StoreView
 
 __all__ = ["DEFAULT_HEADER", "KEYS", "ShippingReport"]
@@ -62,7 +61,7 @@ class ShippingReport:
             record = self.view.batch(event.data["batch"])
             level = Level.parse(event.data["level"])
             product = self.view.product(record.nie)
-            for index in event_indices(self.view, event).tolist():
+            for index in self.view.event_indices(event).tolist():
                 code = self.view.code(record, level, index)
                 text = {CodeForm.HRI: code.hri, CodeForm.RAW: code.raw,
                         CodeForm.SERIAL: self.view.serial(record, level, index)}  # fmt: skip

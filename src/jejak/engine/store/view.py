@@ -371,6 +371,16 @@ class StoreView:
         """The bulk payload event `seq` refers to (its index list, imported serials ...)."""
         return events.payload(self._txn, self._dbs["event_data"], seq)
 
+    def event_indices(self, event: Event) -> npt.NDArray[np.int64]:
+        """The indices of the codes an event about codes of one batch level names (its own
+        codes, not those only entered in its history), ascending: its ``first`` to ``last``,
+        or the index list of its payload (`events.index_payload`)."""
+        data = event.data
+        if data.get("contiguous", True):
+            return np.arange(int(data["first"]), int(data["last"]) + 1, dtype=np.int64)
+        raw = self.payload(event.seq) or b""
+        return np.frombuffer(raw, dtype=">u8").astype(np.int64)
+
     def history(self, ref: CodeRef) -> tuple[Event, ...]:
         """Every event about one code, in log order, found through the event index."""
         seqs = _event_index.seqs_of(self._txn, self._dbs["event_index"],
