@@ -148,7 +148,7 @@ def _usage(args: argparse.Namespace) -> int:
     from jejak.engine.report.usage import UsageReport, UsageSettings
     from jejak.engine.report.window import Window, window_codes
 
-    settings = UsageSettings.parse(partner_id=_partner(args.partner), form=args.code_form,
+    settings = UsageSettings.parse(partner_id=partner(args.partner), form=args.code_form,
                                    header=args.header)  # fmt: skip
     window = None
     if args.since is not None or args.until is not None:
@@ -183,7 +183,8 @@ def _usage(args: argparse.Namespace) -> int:
     return 0
 
 
-def _partner(given: str | None) -> str | None:
+def partner(given: str | None) -> str | None:
+    """The NIE holder's partner ID: `given` (``--partner``), else ``$JEJAK_PARTNER_ID``."""
     return given if given is not None else os.environ.get(PARTNER_ENV)
 
 

@@ -20,12 +20,12 @@ HRI form. Each command is one unit of work: all of it, or, when a rule refuses i
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING
 
 from jejak.cli._output import print_json
 from jejak.cli._store import actor, add_store_arguments, open_store
 from jejak.cli._typed import resolved
+from jejak.cli.report import PARTNER_ENV, partner
 
 if TYPE_CHECKING:
     from jejak.cli._output import Commands, Handler
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from jejak.engine.store import Store
 
 __all__ = ["register"]
-
-PARTNER_ENV = "JEJAK_PARTNER_ID"
 
 
 def register(commands: Commands) -> None:
@@ -94,8 +92,7 @@ def _ship(args: argparse.Namespace) -> int:
     to = PartnerId.parse(args.to)
     settings = None
     if args.out is not None:
-        partner = args.partner if args.partner is not None else os.environ.get(PARTNER_ENV)
-        settings = UsageSettings.parse(partner_id=partner, form=args.code_form)
+        settings = UsageSettings.parse(partner_id=partner(args.partner), form=args.code_form)
     with open_store(args) as store:
         found = resolved(store, args.codes)
         shipment = Shipping(store, actor=actor(args)).ship([r.ref for r in found], to)
