@@ -146,7 +146,7 @@ def _epcis(args: argparse.Namespace) -> int:
 def _usage(args: argparse.Namespace) -> int:
     from jejak.cli._files import written
     from jejak.engine.report.usage import UsageReport, UsageSettings
-    from jejak.engine.report.window import Window, window_codes
+    from jejak.engine.report.window import Window
 
     settings = UsageSettings.parse(partner_id=partner(args.partner), form=args.code_form,
                                    header=args.header)  # fmt: skip
@@ -154,18 +154,15 @@ def _usage(args: argparse.Namespace) -> int:
     if args.since is not None or args.until is not None:
         window = Window.parse(since=args.since, until=args.until)
     with open_store(args) as store, store.view() as view:
-        if args.batch:
-            records = [view.batch(b) for b in args.batch]
-        elif window is not None:
-            records = [view.batch_by_id(b) for b in window_codes(view, window)]
-        else:
+        if not args.batch and window is None:
             raise InvalidFormat("Nothing to report: no --batch and no --since. Hint: name a "
                                 "batch (--batch B), or a window (--since TIME [--until "
                                 "TIME]).")  # fmt: skip
+        records = [view.batch(b) for b in args.batch] if args.batch else None
         report = UsageReport(view, records, settings, window=window)
         with written(args.out, what="report file") as out:
             counts = report.write_csv(out) if args.format == "csv" else report.write_json(out)
-    batches = [record.batch for record in records]
+    batches = [record.batch for record in report.records]
     where = "stdout" if args.out == "-" else args.out
     if args.json:
         facts = {"batches": batches, "format": args.format, "out": where, **counts.as_json()}

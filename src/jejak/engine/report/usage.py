@@ -227,12 +227,16 @@ class _Batch:
 class UsageReport:
     """The usage report of one or more batches, read in one store view (hold the view open
     while the report is written). An identification batch is refused: it needs no report.
-    With a `window`, only the codes its activities named (`report.window`), as they are now."""
+    With a `window`, only the codes its activities named (`report.window`), as they are now;
+    `records` None then means every batch the window names (`records` lists them)."""
 
-    def __init__(self, view: StoreView, records: Sequence[BatchRecord],
+    def __init__(self, view: StoreView, records: Sequence[BatchRecord] | None,
                  settings: UsageSettings, *, window: Window | None = None) -> None:  # fmt: skip
         self.view, self.settings = view, settings
         named = None if window is None else window_codes(view, window, records)
+        if records is None:
+            records = [] if named is None else [view.batch_by_id(b) for b in named]
+        self.records = list(records)
         self._batches = [
             _Batch(view, record, settings.partner_id,
                    None if named is None else named.get(record.batch_id, _NONE))
