@@ -63,9 +63,6 @@ class Window:
             )
         return cls(start, end)
 
-    def holds(self, time: str) -> bool:
-        return self.since <= _instant(time, "time") < self.until
-
 
 def _instant(value: object, what: str) -> dt.datetime:
     try:
@@ -92,9 +89,10 @@ def window_codes(view: StoreView, window: Window,
     wanted = None if records is None else {r.batch_id for r in records}
     found: dict[int, set[int]] = {}
     for record in view.outbox_records(start=_first_at(view, window.since)):
-        if not window.holds(str(record.body.get("time"))):
-            if _instant(str(record.body.get("time")), "time") >= window.until:
-                break  # records are queued in the order their activities happened
+        when = _instant(str(record.body.get("time")), "time")
+        if when >= window.until:
+            break  # records are queued in the order their activities happened
+        if when < window.since:
             continue
         for ref in _named(view, record):
             if wanted is None or ref.batch_id in wanted:
